@@ -1,0 +1,51 @@
+import type { DeliveredMessage, Message } from './message.js';
+
+/** Called for each message that reaches a subscription; must not throw. */
+export type DeliveryHandler = (message: DeliveredMessage) => void;
+
+/** Identifies one interest of this proxy in a topic filter (optionally a shared-subscription group). */
+export interface InterestKey {
+  /** MQTT topic filter without any `$share/<group>/` prefix, already validated. */
+  readonly filter: string;
+  /** Shared subscription group; becomes a NATS queue group so each message reaches one member fleet-wide. */
+  readonly shareGroup?: string;
+}
+
+/** What `publish` may be told in addition to the message. */
+export interface PublishOptions {
+  /**
+   * De-duplication id for stored messages (JetStream `Nats-Msg-Id`): the same id published twice within the
+   * stream's duplicate window is stored once.
+   */
+  readonly messageId?: string;
+}
+
+/**
+ * The proxy's view of the message layer. Protocol handlers and the broker speak only to this interface,
+ * never to NATS. The NATS implementation holds one connection per shard and one NATS subscription per
+ * distinct interest per shard (the broker reference-counts interests, the backend never sees duplicates).
+ */
+export interface MessageBackend {
+  /**
+   * Publishes a message to the shard that owns its topic. QoS 0: fire and forget (resolves once buffered).
+   * QoS ≥ 1: resolves only after the owning shard's JetStream acknowledged the store; rejects with
+   * `BackendUnavailableError` when the shard cannot be reached in time. A retained message is also stored as
+   * the topic's retained message; an empty retained payload deletes it [MQTT-3.3.1-6], [MQTT-3.3.1-7].
+   */
+  publish(message: Message, options?: PublishOptions): Promise<void>;
+
+  /** Starts delivering messages matching the interest to `handler`. Called once per distinct interest. */
+  addInterest(key: InterestKey, handler: DeliveryHandler): void;
+
+  /** Stops the interest started by `addInterest` with an equal key. */
+  removeInterest(key: InterestKey): void;
+
+  /** The retained messages matching a filter, across every shard that may hold one [MQTT-3.3.1-9]. */
+  readRetained(filter: string): Promise<readonly Message[]>;
+
+  /** True when every shard of the current ring is connected. */
+  isReady(): boolean;
+
+  /** Closes every connection and subscription. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,91 @@
+// The proxy's configuration contract. Imports only zod: the operator renders this document into the
+// `X-proxy-config` ConfigMap, and `make up` writes it for each local proxy.
+import { z } from 'zod';
+
+const Host = z.string().min(1);
+const Port = z.int().min(0).max(65535);
+
+const TcpListener = z.strictObject({
+  host: Host.default('0.0.0.0'),
+  port: Port.default(1883),
+});
+
+const WebSocketListener = z.strictObject({
+  host: Host.default('0.0.0.0'),
+  port: Port.default(8083),
+  /** HTTP path that upgrades to MQTT over WebSocket. */
+  path: z.string().startsWith('/').default('/mqtt'),
+});
+
+const HttpServer = z.strictObject({
+  host: Host.default('0.0.0.0'),
+  port: Port.default(9100),
+});
+
+/** Where the ring document comes from. */
+const RingSource = z.strictObject({
+  /** Path of `ring.json` (a mounted ConfigMap or the file `make up` writes); reloaded when it changes. */
+  file: z.string().min(1),
+});
+
+const Sessions = z.discriminatedUnion('store', [z.strictObject({ store: z.literal('memory') })]);
+
+/** Protocol limits; see docs/security.md for how they compare with EMQX and Mosquitto. */
+const Limits = z.strictObject({
+  /** Time a new connection has to send CONNECT. */
+  connectTimeoutMs: z.int().min(100).max(60_000).default(10_000),
+  /** Largest packet accepted from a client, announced as Maximum Packet Size. */
+  maxPacketSizeBytes: z.int().min(64).max(268_435_455).default(1_048_576),
+  /** Receive Maximum announced to clients: QoS 1/2 PUBLISHes a client may have unacknowledged. */
+  receiveMaximum: z.int().min(1).max(65_535).default(128),
+  /** Outbound QoS 1/2 messages in flight per connection, when the client announces no smaller maximum. */
+  maxInflightOut: z.int().min(1).max(65_535).default(128),
+  /** Messages queued per connection beyond the in-flight window; QoS 0 is dropped first. */
+  maxQueuedMessages: z.int().min(0).max(1_000_000).default(1_000),
+  /** Topic Alias Maximum announced to clients (0 disables inbound aliases). */
+  topicAliasMaximum: z.int().min(0).max(65_535).default(64),
+  /** Upper bound for a client's keepalive; announced as Server Keep Alive when exceeded (0 = no bound). */
+  maxKeepaliveSeconds: z.int().min(0).max(65_535).default(0),
+  /** Longest topic name or filter, in UTF-8 bytes. */
+  maxTopicLengthBytes: z.int().min(1).max(65_535).default(1_024),
+  /** Most levels in a topic name or filter. */
+  maxTopicLevels: z.int().min(1).max(1_024).default(32),
+  /** Most subscriptions one session may hold. */
+  maxSubscriptionsPerSession: z.int().min(1).max(100_000).default(100),
+  /** Connections this proxy accepts; later CONNECTs get Server Busy / Quota Exceeded. */
+  maxConnections: z.int().min(1).default(100_000),
+});
+
+const Nats = z.strictObject({
+  /** How long a QoS ≥ 1 publish waits for the JetStream acknowledgement. */
+  publishTimeoutMs: z.int().min(100).max(60_000).default(5_000),
+  /** Create SHOAL_MSGS and SHOAL_RETAINED on each shard at start (until the operator owns them). */
+  ensureStreams: z.boolean().default(true),
+  /** Offline retention: oldest message kept, seconds. */
+  messageMaxAgeSeconds: z.int().min(1).default(86_400),
+  /** Offline retention: bytes kept per shard. */
+  messageMaxBytes: z.int().min(1_048_576).default(1_073_741_824),
+  /** JetStream replicas of the streams (1, or 3 for a clustered shard). */
+  streamReplicas: z.union([z.literal(1), z.literal(3)]).default(1),
+  /** JetStream duplicate window for `Nats-Msg-Id`, seconds. */
+  duplicateWindowSeconds: z.int().min(1).max(86_400).default(120),
+});
+
+export const ProxyConfig = z.strictObject({
+  /** Identity of this proxy in logs, metrics and session ownership; defaults to the host name. */
+  proxyId: z.string().min(1).max(253),
+  listeners: z.strictObject({
+    mqtt: TcpListener.optional(),
+    websocket: WebSocketListener.optional(),
+  }),
+  http: HttpServer.prefault({}),
+  ring: RingSource,
+  sessions: Sessions.prefault({ store: 'memory' }),
+  limits: Limits.prefault({}),
+  nats: Nats.prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type ProxyConfig = z.infer<typeof ProxyConfig>;
+/** The configuration document before defaults are applied (what a file or ConfigMap holds). */
+export type ProxyConfigInput = z.input<typeof ProxyConfig>;
+export type ProxyLimits = ProxyConfig['limits'];
