@@ -1,0 +1,268 @@
+// The MessageBackend over NATS JetStream shards. Publishes go to the shard that owns the topic (QoS 0 on
+// the live subject, QoS ≥ 1 into SHOAL_MSGS, which re-publishes them live with their sequence); each
+// interest is one NATS subscription per subject per shard the routing table names for its filter.
+//
+// [MQTT-4.7.2-1] is applied here, not by the caller: an interest whose filter starts with a wildcard
+// never receives (nor reads retained) topics beginning with `$`.
+import { BackendUnavailableError } from '../../errors.js';
+import type { Clock } from '../../clock.js';
+import { systemClock } from '../../clock.js';
+import type { RoutingTable } from '../../routing/routing-table.js';
+import type { ShardSpec } from '../../routing/ring-document.js';
+import { filterToSubjects, topicToSubject } from '../../routing/subject-mapping.js';
+import type { Message, QoS } from '../message.js';
+import type { DeliveryHandler, InterestKey, MessageBackend, PublishOptions } from '../message-backend.js';
+import { InterestSet } from './interest-set.js';
+import { encodeMessage } from './message-headers.js';
+import { liveSubject, MESSAGES_STREAM, storedSubject } from './nats-names.js';
+import {
+  readRetainedMatching,
+  readRetainedSubject,
+  withDeadline,
+  writeRetained,
+  type StoredRetained,
+} from './retained.js';
+import type { NatsLog, ShardLink, ShardPool, ShardStateChange } from './shard-pool.js';
+import { ensureStreams, type StreamOptions } from './streams.js';
+
+export type PublishOutcome = 'ok' | 'failed' | 'dropped';
+
+/** Hooks for metrics (the backend knows no metrics library); every hook is optional. */
+export interface NatsBackendMetrics {
+  /** A publish finished; `dropped`: QoS 0 to a shard that is not connected. */
+  publishCompleted?(shardId: string, qos: QoS, outcome: PublishOutcome, seconds: number): void;
+  /** A message arrived from a shard for one of this proxy's interests. */
+  messageReceived?(shardId: string): void;
+  /** The number of NATS subscriptions this proxy holds over all shards changed. */
+  subscriptionsChanged?(count: number): void;
+}
+
+export interface NatsBackendOptions {
+  /** The connections; the backend owns the pool from now on and closes it in close(). */
+  readonly pool: ShardPool;
+  readonly table: RoutingTable;
+  readonly proxyId: string;
+  /** How long a QoS ≥ 1 publish (and a retained store) waits for JetStream's acknowledgement. */
+  readonly publishTimeoutMs: number;
+  /** Bound of readRetained over all shards; publishTimeoutMs when absent. */
+  readonly retainedReadTimeoutMs?: number;
+  readonly log: NatsLog;
+  readonly metrics?: NatsBackendMetrics;
+  /** Create or update the streams on every shard when it connects; absent: someone else owns them. */
+  readonly streams?: StreamOptions;
+  /** Delay before retrying a failed stream setup. Default 2 s. */
+  readonly streamRetryMs?: number;
+  /** Message expiry and latency figures. */
+  readonly clock?: Clock;
+}
+
+function isWildcard(filter: string): boolean {
+  return filter.includes('+') || filter.includes('#');
+}
+
+/** MessageBackend on JetStream shards; see the module comment. */
+export class NatsBackend implements MessageBackend {
+  private table: RoutingTable;
+  private readonly pool: ShardPool;
+  private readonly clock: Clock;
+  private readonly interests: InterestSet;
+  /** Shards whose streams are known to exist (only tracked when `streams` is set). */
+  private readonly streamsReady = new Set<string>();
+  private readonly streamRetries = new Map<string, NodeJS.Timeout>();
+  private readonly stopListening: () => void;
+  private readonly readinessListeners = new Set<(ready: boolean) => void>();
+  private lastReady = false;
+  private closed = false;
+
+  constructor(private readonly options: NatsBackendOptions) {
+    this.table = options.table;
+    this.pool = options.pool;
+    this.clock = options.clock ?? systemClock;
+    this.interests = new InterestSet({
+      links: (shardId) => this.pool.link(shardId),
+      log: options.log,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    });
+    this.stopListening = this.pool.onStateChange((change) => this.onShardState(change));
+    this.pool.applyRing(options.table).catch((error: unknown) => options.log.error({ err: error }, 'applying the ring failed'));
+  }
+
+  /** Switches to a new routing table: connects new shards, closes removed ones, moves subscriptions. */
+  async applyRing(table: RoutingTable): Promise<void> {
+    if (this.closed) return;
+    this.table = table;
+    const pool = this.pool.applyRing(table); // opens and starts closing synchronously
+    this.interests.retarget((filter) => table.subscriptionTargets(filter));
+    this.checkReadiness();
+    await pool;
+  }
+
+  /** Listens to changes of isReady(); returns the function that stops listening. */
+  onReadinessChange(listener: (ready: boolean) => void): () => void {
+    this.readinessListeners.add(listener);
+    return () => this.readinessListeners.delete(listener);
+  }
+
+  private checkReadiness(): void {
+    const ready = this.isReady();
+    if (ready === this.lastReady) return;
+    this.lastReady = ready;
+    for (const listener of [...this.readinessListeners]) listener(ready);
+  }
+
+  async publish(message: Message, options?: PublishOptions): Promise<void> {
+    const shard = this.table.publishTarget(message.topic);
+    const started = this.clock.now();
+    const done = (outcome: PublishOutcome): void =>
+      this.options.metrics?.publishCompleted?.(shard.id, message.qos, outcome, (this.clock.now() - started) / 1_000);
+    const subject = topicToSubject(message.topic);
+    const link = this.pool.stateOf(shard.id) === 'connected' && !this.closed ? this.pool.link(shard.id) : undefined;
+    if (message.qos === 0 && !message.retain && link === undefined) return done('dropped');
+    try {
+      if (link === undefined) throw new Error(`shard is ${this.pool.stateOf(shard.id) ?? 'not in the ring'}`);
+      await this.publishOn(link, subject, message, options?.messageId);
+      done('ok');
+    } catch (error) {
+      done('failed');
+      throw new BackendUnavailableError(
+        `nats:${shard.id}`,
+        `publish to shard ${shard.id} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private async publishOn(link: ShardLink, subject: string, message: Message, messageId?: string): Promise<void> {
+    const encoded = encodeMessage(message);
+    const headers = encoded.headers === undefined ? {} : { headers: encoded.headers };
+    const deadlineMs = this.clock.now() + this.options.publishTimeoutMs;
+    const work: Promise<unknown>[] = [];
+    if (message.qos === 0) {
+      link.nc.publish(liveSubject(subject), encoded.payload, headers);
+    } else {
+      work.push(
+        link.js.publish(storedSubject(subject), encoded.payload, {
+          timeout: this.options.publishTimeoutMs,
+          expect: { streamName: MESSAGES_STREAM },
+          ...(messageId === undefined ? {} : { msgID: messageId }),
+          ...headers,
+        }),
+      );
+    }
+    if (message.retain) {
+      // [MQTT-3.3.1-5] store, [MQTT-3.3.1-6]/[MQTT-3.3.1-7] an empty payload deletes; QoS 0 included.
+      const remove = message.payload.length === 0;
+      work.push(writeRetained(link, subject, encoded, remove, deadlineMs, () => this.clock.now()));
+    }
+    await Promise.all(work);
+  }
+
+  addInterest(key: InterestKey, handler: DeliveryHandler): void {
+    if (this.closed) return;
+    this.interests.add(key, handler, this.table.subscriptionTargets(key.filter));
+  }
+
+  removeInterest(key: InterestKey): void {
+    this.interests.remove(key);
+  }
+
+  async readRetained(filter: string): Promise<readonly Message[]> {
+    const deadlineMs = this.clock.now() + (this.options.retainedReadTimeoutMs ?? this.options.publishTimeoutMs);
+    const skipDollar = filter.startsWith('+') || filter.startsWith('#'); // [MQTT-4.7.2-1]
+    const shards = this.table.subscriptionTargets(filter);
+    const perShard = await Promise.all(shards.map((shard) => this.readRetainedOn(shard, filter, deadlineMs)));
+    // During a ring transition a topic may be on two shards: keep the newest.
+    const newest = new Map<string, StoredRetained>();
+    for (const found of perShard.flat()) {
+      const seen = newest.get(found.message.topic);
+      if (seen === undefined || seen.storedAtMs < found.storedAtMs) newest.set(found.message.topic, found);
+    }
+    const now = this.clock.now();
+    return [...newest.values()]
+      .map((found) => found.message)
+      .filter((m) => !(skipDollar && m.topic.startsWith('$')))
+      .filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now); // [MQTT-3.3.2-5]
+  }
+
+  private async readRetainedOn(shard: ShardSpec, filter: string, deadlineMs: number): Promise<StoredRetained[]> {
+    const link = this.pool.stateOf(shard.id) === 'connected' ? this.pool.link(shard.id) : undefined;
+    const nowMs = (): number => this.clock.now();
+    try {
+      if (link === undefined) throw new Error(`shard is ${this.pool.stateOf(shard.id) ?? 'not in the ring'}`);
+      const jsm = await withDeadline(link.jsm(), deadlineMs, nowMs);
+      if (!isWildcard(filter)) {
+        return await withDeadline(readRetainedSubject(jsm, topicToSubject(filter)), deadlineMs, nowMs);
+      }
+      const lists = await Promise.all(
+        filterToSubjects(filter).map((subject) => readRetainedMatching(jsm, subject, deadlineMs, nowMs)),
+      );
+      return lists.flat();
+    } catch (error) {
+      throw new BackendUnavailableError(
+        `nats:${shard.id}`,
+        `reading retained messages from shard ${shard.id} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** True when every shard of the current table is connected (and its streams exist, when ensuring them). */
+  isReady(): boolean {
+    if (this.closed) return false;
+    return this.table
+      .allShards()
+      .every(
+        (shard) =>
+          this.pool.stateOf(shard.id) === 'connected' &&
+          (this.options.streams === undefined || this.streamsReady.has(shard.id)),
+      );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopListening();
+    this.checkReadiness();
+    this.readinessListeners.clear();
+    for (const timer of this.streamRetries.values()) clearTimeout(timer);
+    this.streamRetries.clear();
+    this.interests.clear();
+    await this.pool.close();
+  }
+
+  private onShardState(change: ShardStateChange): void {
+    if (this.closed) return;
+    if (change.state === 'closed') {
+      this.streamsReady.delete(change.shardId);
+      this.interests.shardClosed(change.shardId);
+    } else if (change.state === 'connected') {
+      this.interests.shardConnected(change.shardId);
+      if (this.options.streams !== undefined) this.ensureShardStreams(change.shardId, this.options.streams);
+    }
+    this.checkReadiness();
+  }
+
+  private ensureShardStreams(shardId: string, streams: StreamOptions): void {
+    const link = this.pool.link(shardId);
+    if (link === undefined || this.streamRetries.has(shardId)) return;
+    link
+      .jsm()
+      .then((jsm) => ensureStreams(jsm, streams))
+      .then(() => {
+        if (this.closed || this.pool.link(shardId) !== link) return;
+        this.streamsReady.add(shardId);
+        this.checkReadiness();
+      })
+      .catch((error: unknown) => {
+        if (this.closed || this.pool.link(shardId) !== link) return;
+        this.options.log.warn({ err: error, shardId }, 'cannot ensure streams on shard; retrying');
+        this.streamRetries.set(
+          shardId,
+          setTimeout(() => {
+            this.streamRetries.delete(shardId);
+            if (!this.closed && this.pool.stateOf(shardId) === 'connected') this.ensureShardStreams(shardId, streams);
+          }, this.options.streamRetryMs ?? 2_000),
+        );
+      });
+  }
+}

@@ -1,0 +1,208 @@
+import type { Packet } from 'mqtt-packet';
+import { BackendUnavailableError, ProtocolError } from '../errors.js';
+import type { RegisteredClient } from './client-registry.js';
+import type { Connection } from './connection.js';
+import type { ProxyContext } from './context.js';
+import { dispatchPacket } from './handlers/dispatch.js';
+import { OrderedReplies } from './ordered-replies.js';
+import { ReasonCode, toConnackReturnCode, type ReasonCode as ReasonCodeValue } from './reason-codes.js';
+import type { Session } from './session.js';
+import { InboundTopicAliases } from './topic-aliases.js';
+import type { Will } from './will.js';
+
+/** Where a client connection is in its life. */
+export type ClientState = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
+
+/** CONNACK codes that a v3.1.1 client can be told; other failures just close [MQTT-3.2.2-?]. */
+const CONNACK_V3_CODES: ReadonlySet<number> = new Set([
+  ReasonCode.UnsupportedProtocolVersion,
+  ReasonCode.ClientIdentifierNotValid,
+  ReasonCode.BadUserNameOrPassword,
+  ReasonCode.NotAuthorized,
+  ReasonCode.ServerUnavailable,
+  ReasonCode.ServerBusy,
+  ReasonCode.QuotaExceeded,
+]);
+
+/**
+ * The protocol state machine of one client connection: waits for CONNECT within the timeout, dispatches each
+ * packet to its handler, enforces keepalive, turns every error into the reason code the spec names (one place),
+ * and on close stores the session and publishes the will when the close was abnormal.
+ */
+export class ClientHandler implements RegisteredClient {
+  state: ClientState = 'awaiting-connect';
+  clientId = '';
+  session: Session | undefined;
+  will: Will | undefined;
+  /** The session outlives the connection (v3 clean=false, v5 Session Expiry Interval > 0). */
+  persistent = false;
+  /** Client keepalive in ms (0 = none); the connection is closed after 1.5 × without a packet [MQTT-3.1.2-24]. */
+  keepaliveMs = 0;
+  /** The client asked for reason strings and user properties on failures (MQTT 5 Request Problem Information). */
+  problemInformation = true;
+  inboundAliases = new InboundTopicAliases(0);
+  /** QoS 1/2 PUBLISHes received and not yet answered (their stores are in flight). */
+  inboundPending = 0;
+  readonly replies: OrderedReplies<Packet>;
+  private lastActivityMs: number;
+  private normalDisconnect = false;
+  private readonly queued: Packet[] = [];
+  private connectTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private readonly closed: Promise<void>;
+  private resolveClosed: () => void = () => undefined;
+
+  constructor(
+    readonly conn: Connection,
+    readonly ctx: ProxyContext,
+  ) {
+    this.lastActivityMs = ctx.clock.now();
+    this.replies = new OrderedReplies<Packet>((reply) => this.conn.send(reply));
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    ctx.metrics.connectionOpened();
+    this.connectTimer = setTimeout(() => this.connectTimedOut(), ctx.limits.connectTimeoutMs);
+    conn.start({
+      onPacket: (packet) => this.onPacket(packet),
+      onError: (error) => this.fail(error),
+      onClose: () => this.onClosed(),
+      onDrain: () => this.session?.outbound.pump(),
+    });
+  }
+
+  /** MQTT 5 features (properties, reason codes) apply. */
+  get isV5(): boolean {
+    return this.conn.protocolVersion === 5;
+  }
+
+  /** CONNECT was accepted: start keepalive and process what arrived meanwhile. */
+  connected(): void {
+    this.state = 'connected';
+    if (this.keepaliveMs > 0) this.armKeepalive(this.keepaliveMs * 1.5);
+    const pending = this.queued.splice(0);
+    for (const packet of pending) this.dispatch(packet);
+  }
+
+  /** The client sent DISCONNECT: close without publishing the will (unless v5 0x04 kept it). */
+  disconnectedNormally(): void {
+    this.normalDisconnect = true;
+    this.conn.end();
+  }
+
+  /** Another connection claimed this client id [MQTT-3.1.4-2]: disconnect with 0x8E and await the stored session. */
+  takeOver(): Promise<void> {
+    this.closeWithReason(ReasonCode.SessionTakenOver, 'session taken over by another connection');
+    return this.closed;
+  }
+
+  /** Disconnects for a server-side reason (shutdown, administrative action), with a server reference if any. */
+  disconnect(reasonCode: ReasonCodeValue, serverReference?: string): Promise<void> {
+    this.closeWithReason(reasonCode, undefined, serverReference);
+    return this.closed;
+  }
+
+  /** Reports an error the spec names a reason code for, or an internal one, and closes. */
+  fail(error: unknown): void {
+    if (this.state === 'closed') return;
+    if (error instanceof ProtocolError) {
+      this.ctx.log.debug({ clientId: this.clientId, reasonCode: error.reasonCode, err: error.message }, 'protocol error');
+      this.closeWithReason(error.reasonCode, error.message);
+      return;
+    }
+    if (error instanceof BackendUnavailableError) {
+      this.ctx.log.warn({ clientId: this.clientId, backend: error.backend, err: error.message }, 'backend unavailable');
+      this.closeWithReason(ReasonCode.ServerUnavailable, error.message);
+      return;
+    }
+    this.ctx.log.error({ clientId: this.clientId, err: error }, 'unexpected error handling a client');
+    this.closeWithReason(ReasonCode.UnspecifiedError, 'internal error');
+  }
+
+  /** Sends the failure in the form the protocol and the state allow (CONNACK or DISCONNECT), then closes. */
+  closeWithReason(reasonCode: ReasonCodeValue, reasonString?: string, serverReference?: string): void {
+    if (this.state === 'closed' || this.conn.isClosed) return;
+    const properties = {
+      ...(reasonString !== undefined && this.problemInformation ? { reasonString: reasonString.slice(0, 200) } : {}),
+      ...(serverReference === undefined ? {} : { serverReference }),
+    };
+    if (this.state !== 'connected') {
+      if (this.isV5) this.conn.send({ cmd: 'connack', sessionPresent: false, reasonCode, properties });
+      else if (CONNACK_V3_CODES.has(reasonCode)) {
+        this.conn.send({ cmd: 'connack', sessionPresent: false, returnCode: toConnackReturnCode(reasonCode) });
+      }
+    } else if (this.isV5) {
+      this.conn.send({ cmd: 'disconnect', reasonCode, properties }); // [MQTT-3.14.0-1] only after CONNACK
+    }
+    this.conn.end();
+  }
+
+  private onPacket(packet: Packet): void {
+    this.lastActivityMs = this.ctx.clock.now();
+    this.ctx.metrics.packetReceived(packet.cmd);
+    if (this.state === 'connecting') {
+      this.queued.push(packet); // pipelined after CONNECT: handled once CONNACK is out
+      return;
+    }
+    this.dispatch(packet);
+  }
+
+  private dispatch(packet: Packet): void {
+    try {
+      const pending = dispatchPacket(this, packet);
+      if (pending !== undefined) pending.catch((err: unknown) => this.fail(err));
+    } catch (err: unknown) {
+      this.fail(err);
+    }
+  }
+
+  private connectTimedOut(): void {
+    if (this.state !== 'awaiting-connect') return;
+    this.ctx.metrics.connect('timeout');
+    this.conn.destroy(); // [MQTT-3.1.4-?] no CONNECT within a reasonable time
+  }
+
+  private armKeepalive(delayMs: number): void {
+    this.keepaliveTimer = setTimeout(() => {
+      const idleMs = this.ctx.clock.now() - this.lastActivityMs;
+      const limitMs = this.keepaliveMs * 1.5;
+      if (idleMs >= limitMs) this.closeWithReason(ReasonCode.KeepAliveTimeout, 'keepalive timeout'); // [MQTT-3.1.2-24]
+      else this.armKeepalive(limitMs - idleMs);
+    }, delayMs);
+    this.keepaliveTimer.unref();
+  }
+
+  private onClosed(): void {
+    const previous = this.state;
+    this.state = 'closed';
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.keepaliveTimer);
+    this.ctx.metrics.connectionClosed();
+    this.ctx.registry.release(this.clientId, this);
+    if (previous !== 'connected') {
+      this.resolveClosed();
+      return;
+    }
+    this.session?.detach();
+    if (this.will !== undefined && !this.normalDisconnect) this.scheduleWill(this.will);
+    void this.storeSession().finally(() => this.resolveClosed());
+  }
+
+  /** Publishes the will after its delay, or when the session ends first [MQTT-3.1.3-9]. */
+  private scheduleWill(will: Will): void {
+    const sessionSeconds = this.persistent ? (this.session?.expiryIntervalSeconds ?? 0) : 0;
+    const delaySeconds = Math.min(will.delaySeconds, sessionSeconds);
+    const { router, log } = this.ctx;
+    const messageId = this.ctx.nextMessageId();
+    this.ctx.registry.scheduleWill(this.clientId, delaySeconds * 1000, () => {
+      router.publish(will.message, { messageId }).catch((err: unknown) => log.warn({ err, topic: will.message.topic }, 'will not published'));
+    });
+  }
+
+  private async storeSession(): Promise<void> {
+    if (this.session === undefined || !this.persistent) return;
+    try {
+      await this.ctx.sessions.save(this.session.toRecord(this.conn.protocolVersion));
+    } catch (err: unknown) {
+      this.ctx.log.error({ err, clientId: this.clientId }, 'session not stored');
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/** A connected client as the registry sees it. */
+export interface RegisteredClient {
+  /** Disconnects the client because another connection took its client id; resolves once its session is stored. */
+  takeOver(): Promise<void>;
+}
+
+/**
+ * The clients connected to this proxy by client id, and the delayed wills waiting to fire. A second
+ * CONNECT with the same client id disconnects the first [MQTT-3.1.4-2].
+ */
+export class ClientRegistry {
+  private readonly clients = new Map<string, RegisteredClient>();
+  private readonly wills = new Map<string, { timer: NodeJS.Timeout; fire: () => void }>();
+
+  /** Registers `client` under `clientId`, taking over (and awaiting) any client already there. */
+  async claim(clientId: string, client: RegisteredClient): Promise<void> {
+    for (;;) {
+      const existing = this.clients.get(clientId);
+      if (existing === undefined || existing === client) break;
+      await existing.takeOver();
+      // the old client unregisters itself; if it did not, remove it so we cannot loop
+      if (this.clients.get(clientId) === existing) this.clients.delete(clientId);
+    }
+    this.clients.set(clientId, client);
+  }
+
+  /** Removes `client` if it is still the one registered under `clientId`. */
+  release(clientId: string, client: RegisteredClient): void {
+    if (this.clients.get(clientId) === client) this.clients.delete(clientId);
+  }
+
+  /** Whether `client` is the current holder of `clientId`. */
+  holds(clientId: string, client: RegisteredClient): boolean {
+    return this.clients.get(clientId) === client;
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Every connected client, e.g. to disconnect them on shutdown. */
+  all(): RegisteredClient[] {
+    return [...this.clients.values()];
+  }
+
+  /** Fires `fire` after `delayMs` unless the will is cancelled or replaced first [MQTT-3.1.3-9]. */
+  scheduleWill(clientId: string, delayMs: number, fire: () => void): void {
+    this.cancelWill(clientId);
+    if (delayMs <= 0) {
+      fire();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.wills.delete(clientId);
+      fire();
+    }, delayMs);
+    timer.unref();
+    this.wills.set(clientId, { timer, fire });
+  }
+
+  /** Drops a pending will (the session was resumed in time). */
+  cancelWill(clientId: string): void {
+    const pending = this.wills.get(clientId);
+    if (pending === undefined) return;
+    clearTimeout(pending.timer);
+    this.wills.delete(clientId);
+  }
+
+  /** Fires a pending will now (its session ended before the delay passed). */
+  fireWillNow(clientId: string): void {
+    const pending = this.wills.get(clientId);
+    if (pending === undefined) return;
+    clearTimeout(pending.timer);
+    this.wills.delete(clientId);
+    pending.fire();
+  }
+
+  /** Fires every pending will: the proxy is shutting down and their sessions end with it. */
+  close(): void {
+    for (const clientId of [...this.wills.keys()]) this.fireWillNow(clientId);
+  }
+}

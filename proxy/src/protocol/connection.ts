@@ -1,0 +1,152 @@
+import type { Duplex } from 'node:stream';
+import mqtt from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
+import { ProtocolError } from '../errors.js';
+import { FrameGuard } from './frame-guard.js';
+import { ReasonCode } from './reason-codes.js';
+import type { SendResult } from './outbound-flow.js';
+
+/** MQTT protocol level: 3 = 3.1, 4 = 3.1.1, 5 = 5.0. */
+export type ProtocolVersion = 3 | 4 | 5;
+
+/** Counters a connection reports to; injected so this module stays free of prom-client. */
+export interface ConnectionHooks {
+  bytesIn(bytes: number): void;
+  bytesOut(bytes: number): void;
+}
+
+export interface ConnectionEvents {
+  /** A complete packet; called synchronously in arrival order. */
+  onPacket(packet: Packet): void;
+  /** A protocol violation found while decoding (ProtocolError) or a transport error. */
+  onError(error: Error): void;
+  /** The transport closed; called once. */
+  onClose(): void;
+  /** The socket's write buffer drained below its high-water mark. */
+  onDrain(): void;
+}
+
+export interface ConnectionOptions {
+  readonly maxPacketSizeBytes: number;
+  readonly hooks: ConnectionHooks;
+  readonly remoteAddress: string;
+}
+
+/**
+ * The byte side of one MQTT connection over any Duplex (TCP, TLS, WebSocket stream, an in-memory pair in tests):
+ * guards declared packet sizes, decodes with mqtt-packet, and encodes every outbound packet at the negotiated
+ * protocol version through `send()`.
+ */
+export class Connection {
+  /** Negotiated protocol version; set from CONNECT. Every outbound packet is encoded with it. */
+  protocolVersion: ProtocolVersion = 4;
+  /** The client's Maximum Packet Size; larger outbound packets are not written [MQTT-3.1.2-24]. */
+  maxOutboundPacketBytes = Number.MAX_SAFE_INTEGER;
+  readonly remoteAddress: string;
+  private readonly parser = mqtt.parser({ protocolVersion: 4 });
+  private readonly guard: FrameGuard;
+  private events: ConnectionEvents | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.remoteAddress = options.remoteAddress;
+    this.guard = new FrameGuard(options.maxPacketSizeBytes);
+    this.parser.on('packet', (packet: Packet) => {
+      if (!this.closed) this.events?.onPacket(packet);
+    });
+    this.parser.on('error', (err: unknown) => {
+      const detail = err instanceof Error ? err.message : String(err);
+      this.fail(new ProtocolError(ReasonCode.MalformedPacket, `malformed packet: ${detail}`));
+    });
+  }
+
+  /** Starts reading; events are delivered to `events` from now on. */
+  start(events: ConnectionEvents): void {
+    this.events = events;
+    this.stream.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.stream.on('error', (err: Error) => this.fail(err));
+    this.stream.on('close', () => this.finish());
+    this.stream.on('end', () => this.finish());
+    this.stream.on('drain', () => {
+      if (!this.closed) this.events?.onDrain();
+    });
+  }
+
+  /** Encodes and writes a packet. PUBLISHes above the client's maximum size are refused with 'too-large'. */
+  send(packet: Packet): SendResult {
+    if (this.closed || this.stream.destroyed) return 'closed';
+    const bytes = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+    if (packet.cmd === 'publish' && bytes.length > this.maxOutboundPacketBytes) return 'too-large';
+    this.options.hooks.bytesOut(bytes.length);
+    return this.stream.write(bytes) ? 'sent' : 'backpressured';
+  }
+
+  /** False while the transport's write buffer is above its high-water mark. */
+  get writable(): boolean {
+    return !this.closed && !this.stream.writableNeedDrain;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Stops reading from the socket (backpressure toward a fast publisher). */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    if (!this.closed) this.stream.resume();
+  }
+
+  /** Flushes what was written, then closes. */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.end();
+    // a peer that never reads must not keep the socket: destroy after a bound
+    setTimeout(() => this.stream.destroy(), 1_000).unref();
+    this.events?.onClose();
+  }
+
+  /** Closes at once, dropping unsent data. */
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.destroy();
+    this.events?.onClose();
+  }
+
+  /** Changes the inbound packet size limit (once CONNECT negotiated it). */
+  setMaxPacketSize(bytes: number): void {
+    this.guard.setLimit(bytes);
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.options.hooks.bytesIn(chunk.length);
+    try {
+      this.guard.inspect(chunk);
+    } catch (err: unknown) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    this.parser.parse(chunk);
+  }
+
+  private fail(error: Error): void {
+    if (this.closed) return;
+    this.events?.onError(error);
+    // a handler that did not close the connection leaves it to us: an error always ends it
+    this.destroy();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.events?.onClose();
+  }
+}

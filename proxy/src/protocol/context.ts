@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { ProxyLimits } from '../config/schema.js';
+import type { SessionStore } from '../sessions/session-store.js';
+import type { ClientRegistry } from './client-registry.js';
+import type { MessageRouter, ProtocolMetrics } from './ports.js';
+
+/** Why the proxy refuses new connections right now, if it does. */
+export type Admission = 'accept' | 'unavailable' | 'busy';
+
+/** Everything a client connection needs from the proxy, built once in main.ts and shared by every connection. */
+export interface ProxyContext {
+  readonly proxyId: string;
+  readonly clock: Clock;
+  readonly limits: ProxyLimits;
+  readonly log: Logger;
+  readonly metrics: ProtocolMetrics;
+  readonly router: MessageRouter;
+  readonly sessions: SessionStore;
+  readonly registry: ClientRegistry;
+  /** Whether a CONNECT may be accepted now (ring loaded, not draining, below the connection limit). */
+  admission(): Admission;
+  /** A fresh de-duplication id for a stored message. */
+  nextMessageId(): string;
+}

@@ -1,0 +1,66 @@
+import { ReasonCode } from './reason-codes.js';
+import { ProtocolError } from '../errors.js';
+
+/**
+ * Watches the byte stream ahead of the packet parser and rejects a packet as soon as its fixed header
+ * declares a Remaining Length above the limit, before any of its body is buffered. The parser (mqtt-packet)
+ * would otherwise buffer up to 256 MB per connection for a single declared packet.
+ */
+export class FrameGuard {
+  /** Bytes still to skip in the body of the current packet. */
+  private remaining = 0;
+  /** Header bytes collected so far for the packet being started (type byte + up to 4 length bytes). */
+  private readonly header: number[] = [];
+
+  /** @param maxPacketSizeBytes largest whole packet (fixed header included) accepted. */
+  constructor(private maxPacketSizeBytes: number) {}
+
+  /** Changes the limit, e.g. once CONNECT is accepted. */
+  setLimit(maxPacketSizeBytes: number): void {
+    this.maxPacketSizeBytes = maxPacketSizeBytes;
+  }
+
+  /** Inspects a chunk; throws ProtocolError(PacketTooLarge or MalformedPacket) when a header breaks the rules. */
+  inspect(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.remaining > 0) {
+        const skip = Math.min(this.remaining, chunk.length - offset);
+        this.remaining -= skip;
+        offset += skip;
+        continue;
+      }
+      this.header.push(chunk[offset] ?? 0);
+      offset += 1;
+      this.readHeader();
+    }
+  }
+
+  private readHeader(): void {
+    if (this.header.length < 2) return;
+    let value = 0;
+    let multiplier = 1;
+    for (let i = 1; i < this.header.length; i++) {
+      const byte = this.header[i] ?? 0;
+      value += (byte & 0x7f) * multiplier;
+      if ((byte & 0x80) === 0) {
+        this.complete(value, i + 1);
+        return;
+      }
+      multiplier *= 128;
+    }
+    // [MQTT-1.5.5-1] a Variable Byte Integer has at most four bytes
+    if (this.header.length >= 5) throw new ProtocolError(ReasonCode.MalformedPacket, 'remaining length longer than 4 bytes');
+  }
+
+  private complete(remainingLength: number, headerBytes: number): void {
+    this.header.length = 0;
+    if (remainingLength + headerBytes > this.maxPacketSizeBytes) {
+      throw new ProtocolError(
+        ReasonCode.PacketTooLarge,
+        `packet of ${remainingLength + headerBytes} bytes exceeds the maximum of ${this.maxPacketSizeBytes}`,
+      );
+    }
+    this.remaining = remainingLength;
+  }
+}

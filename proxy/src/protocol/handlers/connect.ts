@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
+import type { Message } from '../../backend/message.js';
+import { ProtocolError } from '../../errors.js';
+import { SESSION_NEVER_EXPIRES } from '../../sessions/session-store.js';
+import type { ClientHandler } from '../client-handler.js';
+import { PublishSender } from '../publish-sender.js';
+import { ReasonCode } from '../reason-codes.js';
+import { Session } from '../session.js';
+import { InboundTopicAliases } from '../topic-aliases.js';
+import { validateTopicName } from '../topics.js';
+import { forwardedProperties } from './publish.js';
+
+/** Longest client identifier accepted, in characters (the spec requires at least 23 [MQTT-3.1.3-5]). */
+const MAX_CLIENT_ID_LENGTH = 256;
+
+/** What CONNECT negotiated, before the session is opened. */
+interface Negotiated {
+  readonly clientId: string;
+  readonly assignedClientId: boolean;
+  readonly cleanStart: boolean;
+  readonly sessionExpirySeconds: number;
+  readonly keepaliveSeconds: number;
+  readonly serverKeepAlive: number | undefined;
+}
+
+function checkProtocol(client: ClientHandler, packet: IConnectPacket): void {
+  const version = packet.protocolVersion ?? 4;
+  client.conn.protocolVersion = version === 5 ? 5 : version === 3 ? 3 : 4;
+  if (packet.properties?.authenticationMethod !== undefined) {
+    // enhanced authentication is not offered [MQTT-4.12.0-1]
+    throw new ProtocolError(ReasonCode.BadAuthenticationMethod, 'authentication method not supported');
+  }
+}
+
+function negotiate(client: ClientHandler, packet: IConnectPacket): Negotiated {
+  const isV5 = client.isV5;
+  const cleanStart = packet.clean !== false;
+  let clientId = packet.clientId;
+  let assignedClientId = false;
+  if (clientId === '') {
+    // [MQTT-3.1.3-7] [MQTT-3.1.3-8] a v3.1.1 client with an empty id must ask for a clean session
+    if (!isV5 && !cleanStart) throw new ProtocolError(ReasonCode.ClientIdentifierNotValid, 'empty client id needs clean session');
+    clientId = `shoal-${randomUUID()}`; // [MQTT-3.1.3-6]
+    assignedClientId = true;
+  }
+  if (clientId.length > MAX_CLIENT_ID_LENGTH || clientId.includes('\u0000') || clientId.includes('\ufffd')) {
+    throw new ProtocolError(ReasonCode.ClientIdentifierNotValid, 'client id not accepted');
+  }
+  // v3: clean=false means the session never expires; v5: Session Expiry Interval (absent = 0) [MQTT-3.1.2-11]
+  const sessionExpirySeconds = isV5 ? (packet.properties?.sessionExpiryInterval ?? 0) : cleanStart ? 0 : SESSION_NEVER_EXPIRES;
+  const maxKeepalive = client.ctx.limits.maxKeepaliveSeconds;
+  const requested = packet.keepalive ?? 0;
+  const bounded = maxKeepalive > 0 && (requested === 0 || requested > maxKeepalive);
+  const keepaliveSeconds = bounded && isV5 ? maxKeepalive : requested;
+  return {
+    clientId,
+    assignedClientId,
+    cleanStart,
+    sessionExpirySeconds,
+    keepaliveSeconds,
+    serverKeepAlive: bounded && isV5 ? maxKeepalive : undefined, // [MQTT-3.2.2-21]
+  };
+}
+
+function readWill(client: ClientHandler, packet: IConnectPacket, clientId: string): void {
+  const will = packet.will;
+  if (will === undefined || will === null) return;
+  validateTopicName(will.topic, client.ctx.limits);
+  const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
+  const properties = client.isV5 ? forwardedProperties(will.properties) : undefined;
+  const expiry = client.isV5 ? will.properties?.messageExpiryInterval : undefined;
+  const message: Message = {
+    topic: will.topic,
+    payload,
+    qos: will.qos ?? 0,
+    retain: will.retain === true,
+    ...(properties === undefined ? {} : { properties }),
+    ...(expiry === undefined ? {} : { expiresAtMs: client.ctx.clock.now() + expiry * 1000 }),
+    originClientId: clientId,
+  };
+  client.will = { message, delaySeconds: client.isV5 ? (will.properties?.willDelayInterval ?? 0) : 0 };
+}
+
+function admit(client: ClientHandler): void {
+  const admission = client.ctx.admission();
+  if (admission === 'unavailable') throw new ProtocolError(ReasonCode.ServerUnavailable, 'proxy not ready');
+  if (admission === 'busy') throw new ProtocolError(ReasonCode.QuotaExceeded, 'connection limit reached');
+}
+
+function connack(client: ClientHandler, negotiated: Negotiated, sessionPresent: boolean): IConnackPacket {
+  const packet: IConnackPacket = { cmd: 'connack', sessionPresent, returnCode: 0 };
+  if (!client.isV5) return packet;
+  const { limits } = client.ctx;
+  return {
+    cmd: 'connack',
+    sessionPresent,
+    reasonCode: ReasonCode.Success,
+    properties: {
+      receiveMaximum: limits.receiveMaximum,
+      maximumPacketSize: limits.maxPacketSizeBytes,
+      topicAliasMaximum: limits.topicAliasMaximum,
+      retainAvailable: true,
+      wildcardSubscriptionAvailable: true,
+      subscriptionIdentifiersAvailable: true,
+      sharedSubscriptionAvailable: true,
+      ...(negotiated.assignedClientId ? { assignedClientIdentifier: negotiated.clientId } : {}),
+      ...(negotiated.serverKeepAlive === undefined ? {} : { serverKeepAlive: negotiated.serverKeepAlive }),
+    },
+  };
+}
+
+/**
+ * CONNECT: negotiate, take over any connection with the same client id, open (or resume) the session, answer
+ * CONNACK, then re-send what the session still owes [MQTT-4.4.0-1]. A second CONNECT is a protocol error
+ * [MQTT-3.1.0-2]. Packets that arrive while this runs are queued and handled after CONNACK.
+ */
+export async function handleConnect(client: ClientHandler, packet: IConnectPacket): Promise<void> {
+  if (client.state !== 'awaiting-connect') throw new ProtocolError(ReasonCode.ProtocolError, 'second CONNECT');
+  client.state = 'connecting';
+  const { ctx } = client;
+  try {
+    checkProtocol(client, packet);
+    const negotiated = negotiate(client, packet);
+    readWill(client, packet, negotiated.clientId);
+    admit(client);
+    await openSession(client, packet, negotiated);
+  } catch (err: unknown) {
+    ctx.metrics.connect(err instanceof ProtocolError && err.reasonCode === ReasonCode.ServerUnavailable ? 'unavailable' : 'rejected');
+    throw err;
+  }
+}
+
+async function openSession(client: ClientHandler, packet: IConnectPacket, negotiated: Negotiated): Promise<void> {
+  const { ctx, conn } = client;
+  const { clientId } = negotiated;
+  client.clientId = clientId;
+  client.keepaliveMs = negotiated.keepaliveSeconds * 1000;
+  client.persistent = negotiated.sessionExpirySeconds > 0;
+  client.problemInformation = packet.properties?.requestProblemInformation !== false;
+  client.inboundAliases = new InboundTopicAliases(client.isV5 ? ctx.limits.topicAliasMaximum : 0);
+  conn.maxOutboundPacketBytes = packet.properties?.maximumPacketSize ?? Number.MAX_SAFE_INTEGER;
+
+  await ctx.registry.claim(clientId, client);
+  // a will waiting for this session: a resumed session cancels it [MQTT-3.1.3-9], a clean start ends the session
+  if (negotiated.cleanStart) ctx.registry.fireWillNow(clientId);
+  else ctx.registry.cancelWill(clientId);
+
+  const record = await ctx.sessions.open(clientId, negotiated.cleanStart);
+  if (conn.isClosed || !ctx.registry.holds(clientId, client)) return; // gone or taken over meanwhile
+  const deps = {
+    router: ctx.router,
+    clock: ctx.clock,
+    metrics: ctx.metrics,
+    inflightMax: ctx.limits.maxInflightOut,
+    queueMax: ctx.limits.maxQueuedMessages,
+  };
+  const session = record === undefined ? new Session(clientId, negotiated.sessionExpirySeconds, deps) : Session.restore(record, deps);
+  session.expiryIntervalSeconds = negotiated.sessionExpirySeconds;
+  client.session = session;
+  conn.send(connack(client, negotiated, record !== undefined)); // [MQTT-3.2.2-2] session present
+  ctx.metrics.connect('accepted');
+  const receiveMaximum = packet.properties?.receiveMaximum ?? 65_535;
+  const topicAliasMaximum = client.isV5 ? (packet.properties?.topicAliasMaximum ?? 0) : 0;
+  session.attach(new PublishSender(conn, topicAliasMaximum), receiveMaximum);
+  client.connected();
+}

@@ -1,0 +1,54 @@
+import type { Packet } from 'mqtt-packet';
+import { ProtocolError } from '../../errors.js';
+import type { ClientHandler } from '../client-handler.js';
+import { ReasonCode } from '../reason-codes.js';
+import { handleAuth } from './auth.js';
+import { handleConnect } from './connect.js';
+import { handleDisconnect } from './disconnect.js';
+import { handlePuback, handlePubcomp, handlePubrec } from './outbound-acks.js';
+import { handlePingreq } from './pingreq.js';
+import { handlePublish } from './publish.js';
+import { handlePubrel } from './pubrel.js';
+import { handleSubscribe } from './subscribe.js';
+import { handleUnsubscribe } from './unsubscribe.js';
+
+/** Routes a packet to its handler; the switch is exhaustive over mqtt-packet's packet types. */
+export function dispatchPacket(client: ClientHandler, packet: Packet): Promise<void> | undefined {
+  if (packet.cmd === 'connect') return handleConnect(client, packet);
+  // [MQTT-3.1.0-1] the first packet must be CONNECT
+  if (client.state !== 'connected') throw new ProtocolError(ReasonCode.ProtocolError, `${packet.cmd} before CONNECT`);
+  switch (packet.cmd) {
+    case 'publish':
+      return handlePublish(client, packet);
+    case 'puback':
+      return handlePuback(client, packet);
+    case 'pubrec':
+      return handlePubrec(client, packet);
+    case 'pubrel':
+      return handlePubrel(client, packet);
+    case 'pubcomp':
+      return handlePubcomp(client, packet);
+    case 'subscribe':
+      return handleSubscribe(client, packet);
+    case 'unsubscribe':
+      return handleUnsubscribe(client, packet);
+    case 'pingreq':
+      return handlePingreq(client);
+    case 'disconnect':
+      return handleDisconnect(client, packet);
+    case 'auth':
+      return handleAuth(client, packet);
+    case 'connack':
+    case 'suback':
+    case 'unsuback':
+    case 'pingresp':
+      // server-to-client packets are a protocol violation when a client sends them
+      throw new ProtocolError(ReasonCode.ProtocolError, `a client must not send ${packet.cmd}`);
+    default:
+      return assertNever(packet);
+  }
+}
+
+function assertNever(packet: never): never {
+  throw new ProtocolError(ReasonCode.MalformedPacket, `unknown packet ${JSON.stringify(packet)}`);
+}

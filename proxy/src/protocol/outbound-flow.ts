@@ -1,0 +1,206 @@
+import type { ForwardedProperties, QoS } from '../backend/message.js';
+import type { Clock } from '../clock.js';
+import type { InflightRecord } from '../sessions/session-store.js';
+import { PacketIdAllocator } from './packet-id-allocator.js';
+
+/** A message ready for one subscriber: QoS, retain flag and subscription identifiers already decided. */
+export interface OutboundMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly properties?: ForwardedProperties;
+  readonly subscriptionIds?: readonly number[];
+  readonly expiresAtMs?: number;
+}
+
+/** What the transport did with a packet handed to it. */
+export type SendResult = 'sent' | 'backpressured' | 'too-large' | 'closed';
+
+/** The side of a connection the flow writes to. */
+export interface OutboundSender {
+  /** Sends a PUBLISH; `messageExpiryInterval` is the remaining lifetime in seconds, when the message expires. */
+  publish(message: OutboundMessage, packetId: number | undefined, dup: boolean, messageExpiryInterval?: number): SendResult;
+  pubrel(packetId: number): SendResult;
+  /** False while the socket's buffer is above its high-water mark. */
+  readonly writable: boolean;
+}
+
+/** Why a message was not delivered, for metrics. */
+export type DropReason = 'queue_full' | 'expired' | 'too_large';
+
+interface InFlight {
+  readonly message: OutboundMessage;
+  /** QoS 2 only: PUBREC received, PUBREL sent, waiting for PUBCOMP. */
+  released: boolean;
+}
+
+export interface OutboundFlowOptions {
+  /** Largest number of unacknowledged QoS 1/2 messages this server allows itself per session. */
+  readonly inflightMax: number;
+  /** Messages kept waiting beyond the window; QoS 0 is dropped first when it is full. */
+  readonly queueMax: number;
+  readonly clock: Clock;
+  readonly onDrop: (reason: DropReason, qos: QoS) => void;
+}
+
+/**
+ * Outbound delivery for one session: the in-flight window of QoS 1/2 messages (MQTT 5 Receive Maximum,
+ * [MQTT-3.3.4-7]), a bounded queue behind it, packet identifiers, and the PUBACK / PUBREC / PUBREL / PUBCOMP
+ * state machine. It survives a reconnect of a persistent session: on `attach`, unacknowledged messages are sent
+ * again with DUP set [MQTT-4.4.0-1].
+ */
+export class OutboundFlow {
+  private readonly ids = new PacketIdAllocator();
+  private readonly inflight = new Map<number, InFlight>();
+  private readonly queue: OutboundMessage[] = [];
+  private sender: OutboundSender | undefined;
+  private inflightMax: number;
+
+  constructor(private readonly options: OutboundFlowOptions) {
+    this.inflightMax = options.inflightMax;
+  }
+
+  /** Connects the flow to a live connection (with the client's Receive Maximum) and re-sends what is unacknowledged. */
+  attach(sender: OutboundSender, inflightMax: number): void {
+    this.sender = sender;
+    this.inflightMax = Math.min(inflightMax, this.options.inflightMax);
+    for (const [packetId, entry] of this.inflight) {
+      if (entry.released) sender.pubrel(packetId);
+      else this.sendPublish(entry.message, packetId, true);
+    }
+    this.pump();
+  }
+
+  /** Disconnects the flow; QoS 0 messages waiting in the queue are dropped (they are never stored for a session). */
+  detach(): void {
+    this.sender = undefined;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i]?.qos === 0) this.queue.splice(i, 1);
+    }
+  }
+
+  /** Queues or sends a message. */
+  push(message: OutboundMessage): void {
+    if (this.queue.length === 0 && this.trySend(message)) return;
+    if (this.queue.length >= this.options.queueMax && !this.evictFor(message)) return;
+    this.queue.push(message);
+  }
+
+  /** Sends what the window and the socket allow; call when the socket drains or an ack frees a slot. */
+  pump(): void {
+    while (this.queue.length > 0) {
+      const next = this.queue[0];
+      if (next === undefined || !this.trySend(next)) return;
+      this.queue.shift();
+    }
+  }
+
+  /** PUBACK for a QoS 1 message; false when the identifier is unknown. */
+  acknowledge(packetId: number): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry === undefined || entry.message.qos !== 1) return false;
+    this.complete(packetId);
+    return true;
+  }
+
+  /** PUBREC for a QoS 2 message: sends PUBREL [MQTT-4.3.3-4]; a PUBREC with an error code ends the flow. */
+  received(packetId: number, failed: boolean): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry === undefined || entry.message.qos !== 2) return false;
+    if (failed) {
+      this.complete(packetId);
+      return true;
+    }
+    entry.released = true;
+    this.sender?.pubrel(packetId);
+    return true;
+  }
+
+  /** PUBCOMP for a QoS 2 message. */
+  completed(packetId: number): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry?.released !== true) return false;
+    this.complete(packetId);
+    return true;
+  }
+
+  /** The unacknowledged messages, for storing a session between connections. */
+  snapshot(): InflightRecord[] {
+    return [...this.inflight].map(([packetId, entry]) => ({ packetId, message: entry.message, released: entry.released }));
+  }
+
+  /** Takes back stored unacknowledged messages; they are sent again on `attach`. */
+  restore(records: readonly InflightRecord[]): void {
+    for (const record of records) {
+      this.ids.reserve(record.packetId);
+      this.inflight.set(record.packetId, { message: record.message, released: record.released });
+    }
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  get queuedCount(): number {
+    return this.queue.length;
+  }
+
+  private complete(packetId: number): void {
+    this.inflight.delete(packetId);
+    this.ids.release(packetId);
+    this.pump();
+  }
+
+  /** Sends now if possible; true when the message left the queue (sent, or dropped for good). */
+  private trySend(message: OutboundMessage): boolean {
+    const sender = this.sender;
+    if (sender === undefined || !sender.writable) return false;
+    if (message.qos === 0) {
+      this.sendPublish(message, undefined, false);
+      return true;
+    }
+    if (this.inflight.size >= this.inflightMax) return false;
+    const packetId = this.ids.allocate();
+    if (packetId === undefined) return false;
+    if (this.sendPublish(message, packetId, false)) {
+      this.inflight.set(packetId, { message, released: false });
+    } else {
+      this.ids.release(packetId);
+    }
+    return true;
+  }
+
+  /** Writes a PUBLISH; false when the message was dropped (expired, too large for the client). */
+  private sendPublish(message: OutboundMessage, packetId: number | undefined, dup: boolean): boolean {
+    let remainingSeconds: number | undefined;
+    if (message.expiresAtMs !== undefined) {
+      const remainingMs = message.expiresAtMs - this.options.clock.now();
+      // [MQTT-3.3.2-5] an expired message is not delivered; the interval sent is what remains [MQTT-3.3.2-6]
+      if (remainingMs <= 0 && !dup) {
+        this.options.onDrop('expired', message.qos);
+        return false;
+      }
+      remainingSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
+    }
+    const result = this.sender?.publish(message, packetId, dup, remainingSeconds) ?? 'closed';
+    if (result === 'too-large') {
+      // [MQTT-3.1.2-25] a packet above the client's Maximum Packet Size is discarded, as if delivered
+      this.options.onDrop('too_large', message.qos);
+      return false;
+    }
+    return true;
+  }
+
+  /** Makes room in a full queue; false when the new message itself is the one dropped. */
+  private evictFor(message: OutboundMessage): boolean {
+    const victim = this.queue.findIndex((queued) => queued.qos === 0);
+    if (victim >= 0) {
+      const [dropped] = this.queue.splice(victim, 1);
+      this.options.onDrop('queue_full', dropped?.qos ?? 0);
+      return true;
+    }
+    this.options.onDrop('queue_full', message.qos);
+    return false;
+  }
+}

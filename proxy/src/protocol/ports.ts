@@ -1,0 +1,52 @@
+// What the protocol layer needs from the rest of the proxy, as interfaces: the protocol never imports NATS,
+// Redis or prom-client.
+import type { InterestKey, PublishOptions } from '../backend/message-backend.js';
+import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
+import type { DropReason } from './outbound-flow.js';
+
+/** A local subscription the router delivers to. */
+export interface LocalSubscriber {
+  readonly key: InterestKey;
+  deliver(message: DeliveredMessage): void;
+}
+
+/** Publishing and subscribing as seen by a connection. */
+export interface MessageRouter {
+  publish(message: Message, options?: PublishOptions): Promise<void>;
+  /** Adds a local subscriber; the first one for a key opens the interest on the shards. */
+  attach(subscriber: LocalSubscriber): void;
+  /** Removes a local subscriber; the last one for a key closes the interest. */
+  detach(subscriber: LocalSubscriber): void;
+  readRetained(filter: string): Promise<readonly Message[]>;
+}
+
+/** Result label of a CONNECT, for the connects counter. */
+export type ConnectResult = 'accepted' | 'rejected' | 'malformed' | 'timeout' | 'unavailable' | 'busy';
+
+/** The metrics the protocol reports; implemented with prom-client in observability/. */
+export interface ProtocolMetrics {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  connect(result: ConnectResult): void;
+  packetReceived(type: string): void;
+  published(qos: QoS): void;
+  publishFailed(qos: QoS): void;
+  delivered(qos: QoS): void;
+  dropped(reason: DropReason, qos: QoS): void;
+  bytesIn(bytes: number): void;
+  bytesOut(bytes: number): void;
+}
+
+/** Metrics that count nothing, for tests that do not look at them. */
+export const noMetrics: ProtocolMetrics = {
+  connectionOpened: () => undefined,
+  connectionClosed: () => undefined,
+  connect: () => undefined,
+  packetReceived: () => undefined,
+  published: () => undefined,
+  publishFailed: () => undefined,
+  delivered: () => undefined,
+  dropped: () => undefined,
+  bytesIn: () => undefined,
+  bytesOut: () => undefined,
+};

@@ -1,0 +1,162 @@
+import type { InterestKey } from '../backend/message-backend.js';
+import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
+import type { Clock } from '../clock.js';
+import type { InflightRecord, Qos2InboundRecord, SessionRecord, SubscriptionRecord } from '../sessions/session-store.js';
+import { OutboundFlow, type OutboundMessage, type OutboundSender } from './outbound-flow.js';
+import type { LocalSubscriber, MessageRouter, ProtocolMetrics } from './ports.js';
+import { parseSharedSubscription } from './topics.js';
+
+/** One subscription of a live session, registered with the router while the session is connected. */
+class ActiveSubscription implements LocalSubscriber {
+  readonly key: InterestKey;
+  /** First level is a wildcard: such a filter must not match `$` topics [MQTT-4.7.2-1]. */
+  readonly leadingWildcard: boolean;
+
+  constructor(
+    readonly record: SubscriptionRecord,
+    private readonly session: Session,
+  ) {
+    const shared = parseSharedSubscription(record.topicFilter);
+    this.key = shared === undefined ? { filter: record.topicFilter } : { filter: shared.filter, shareGroup: shared.group };
+    this.leadingWildcard = this.key.filter.startsWith('+') || this.key.filter.startsWith('#');
+  }
+
+  get isShared(): boolean {
+    return this.key.shareGroup !== undefined;
+  }
+
+  deliver(message: DeliveredMessage): void {
+    this.session.deliverLive(this, message);
+  }
+}
+
+export interface SessionDeps {
+  readonly router: MessageRouter;
+  readonly clock: Clock;
+  readonly metrics: ProtocolMetrics;
+  readonly inflightMax: number;
+  readonly queueMax: number;
+}
+
+/**
+ * The state of one MQTT session while this proxy holds it: subscriptions, outbound delivery, inbound QoS 2
+ * flows. Built from a stored SessionRecord on resume and turned back into one when its connection leaves.
+ */
+export class Session {
+  readonly subscriptions = new Map<string, ActiveSubscription>();
+  /** Inbound QoS 2 packet id → the de-duplication id its message was stored under. */
+  readonly qos2In = new Map<number, string>();
+  readonly outbound: OutboundFlow;
+  private attached = false;
+
+  constructor(
+    readonly clientId: string,
+    public expiryIntervalSeconds: number,
+    private readonly deps: SessionDeps,
+  ) {
+    this.outbound = new OutboundFlow({
+      inflightMax: deps.inflightMax,
+      queueMax: deps.queueMax,
+      clock: deps.clock,
+      onDrop: (reason, qos) => deps.metrics.dropped(reason, qos),
+    });
+  }
+
+  /** Rebuilds a stored session. */
+  static restore(record: SessionRecord, deps: SessionDeps): Session {
+    const session = new Session(record.clientId, record.expiryIntervalSeconds, deps);
+    for (const sub of record.subscriptions) session.subscriptions.set(sub.topicFilter, new ActiveSubscription(sub, session));
+    for (const flow of record.qos2In) session.qos2In.set(flow.packetId, flow.messageId);
+    session.outbound.restore(record.inflightOut);
+    return session;
+  }
+
+  /** The session as stored between connections. */
+  toRecord(protocolVersion: 3 | 4 | 5): SessionRecord {
+    const qos2In: Qos2InboundRecord[] = [...this.qos2In].map(([packetId, messageId]) => ({ packetId, messageId }));
+    const inflightOut: InflightRecord[] = this.outbound.snapshot();
+    return {
+      clientId: this.clientId,
+      protocolVersion,
+      expiryIntervalSeconds: this.expiryIntervalSeconds,
+      subscriptions: [...this.subscriptions.values()].map((s) => s.record),
+      inflightOut,
+      qos2In,
+    };
+  }
+
+  /** Connects the session to a live connection: subscriptions start receiving, unacknowledged messages go again. */
+  attach(sender: OutboundSender, clientReceiveMaximum: number): void {
+    this.attached = true;
+    for (const sub of this.subscriptions.values()) this.deps.router.attach(sub);
+    this.outbound.attach(sender, clientReceiveMaximum);
+  }
+
+  /** The connection left: stop live delivery (the subscriptions stay in the session). */
+  detach(): void {
+    if (!this.attached) return;
+    this.attached = false;
+    for (const sub of this.subscriptions.values()) this.deps.router.detach(sub);
+    this.outbound.detach();
+  }
+
+  /**
+   * Adds or replaces a subscription [MQTT-3.8.4-3]; returns whether one with the same filter existed and whether
+   * retained messages should be sent for it (Retain Handling, [MQTT-3.3.1-9], [MQTT-3.3.1-10], [MQTT-3.3.1-11]).
+   */
+  subscribe(record: SubscriptionRecord): { existed: boolean; sendRetained: boolean } {
+    const previous = this.subscriptions.get(record.topicFilter);
+    if (previous !== undefined && this.attached) this.deps.router.detach(previous);
+    const sub = new ActiveSubscription(record, this);
+    this.subscriptions.set(record.topicFilter, sub);
+    if (this.attached) this.deps.router.attach(sub);
+    const existed = previous !== undefined;
+    // shared subscriptions never receive retained messages at subscribe time (MQTT 5 §4.8.2)
+    const sendRetained = !sub.isShared && (record.retainHandling === 0 || (record.retainHandling === 1 && !existed));
+    return { existed, sendRetained };
+  }
+
+  /** Removes a subscription; false when there was none [MQTT-3.10.4-?: UNSUBACK 0x11]. */
+  unsubscribe(topicFilter: string): boolean {
+    const sub = this.subscriptions.get(topicFilter);
+    if (sub === undefined) return false;
+    this.subscriptions.delete(topicFilter);
+    if (this.attached) this.deps.router.detach(sub);
+    return true;
+  }
+
+  /** Sends a retained message found at subscribe time: always with RETAIN set [MQTT-3.3.1-8]. */
+  deliverRetained(topicFilter: string, message: Message): void {
+    const sub = this.subscriptions.get(topicFilter);
+    if (sub === undefined || (sub.leadingWildcard && message.topic.startsWith('$'))) return;
+    this.push(sub, message, true);
+  }
+
+  /** A live message reached one of this session's subscriptions. */
+  deliverLive(sub: ActiveSubscription, message: DeliveredMessage): void {
+    if (sub.leadingWildcard && message.topic.startsWith('$')) return; // [MQTT-4.7.2-1]
+    if (sub.record.noLocal && message.originClientId === this.clientId) return; // [MQTT-3.8.3-3]
+    // [MQTT-3.3.1-12] [MQTT-3.3.1-13] Retain As Published keeps the flag, otherwise live messages carry 0
+    this.push(sub, message, sub.record.retainAsPublished && message.retain);
+  }
+
+  private push(sub: ActiveSubscription, message: Message, retain: boolean): void {
+    const now = this.deps.clock.now();
+    if (message.expiresAtMs !== undefined && message.expiresAtMs <= now) {
+      this.deps.metrics.dropped('expired', message.qos);
+      return;
+    }
+    const qos = Math.min(message.qos, sub.record.qos) as QoS; // [MQTT-3.8.4-8]
+    const outbound: OutboundMessage = {
+      topic: message.topic,
+      payload: message.payload,
+      qos,
+      retain,
+      ...(message.properties === undefined ? {} : { properties: message.properties }),
+      ...(sub.record.subscriptionId === undefined ? {} : { subscriptionIds: [sub.record.subscriptionId] }),
+      ...(message.expiresAtMs === undefined ? {} : { expiresAtMs: message.expiresAtMs }),
+    };
+    this.deps.metrics.delivered(qos);
+    this.outbound.push(outbound);
+  }
+}

@@ -1,0 +1,8 @@
+import type { Message } from '../backend/message.js';
+
+/** A Will Message with its delay, taken from CONNECT. */
+export interface Will {
+  readonly message: Message;
+  /** Will Delay Interval in seconds (MQTT 5); 0 publishes at once. */
+  readonly delaySeconds: number;
+}

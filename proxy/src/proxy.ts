@@ -1,0 +1,231 @@
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { NatsBackend } from './backend/nats/nats-backend.js';
+import type { StreamOptions } from './backend/nats/streams.js';
+import { ShardPool } from './backend/nats/shard-pool.js';
+import { Broker } from './broker/broker.js';
+import { systemClock, type Clock } from './clock.js';
+import { RingFileSource } from './config/ring-file-source.js';
+import type { ProxyConfig } from './config/schema.js';
+import { createMessageIds } from './message-ids.js';
+import { OpsServer } from './observability/http-server.js';
+import { ProxyMetrics } from './observability/metrics.js';
+import { ClientHandler } from './protocol/client-handler.js';
+import { ClientRegistry } from './protocol/client-registry.js';
+import { Connection } from './protocol/connection.js';
+import type { Admission, ProxyContext } from './protocol/context.js';
+import { ReasonCode } from './protocol/reason-codes.js';
+import type { RingDocument } from './routing/ring-document.js';
+import { RoutingTable } from './routing/routing-table.js';
+import { TcpListener } from './server/tcp-listener.js';
+import { WebSocketListener } from './server/ws-listener.js';
+import { MemorySessionStore } from './sessions/memory-session-store.js';
+import type { SessionStore } from './sessions/session-store.js';
+
+/** The ports the proxy bound (useful when the configuration asked for port 0). */
+export interface BoundPorts {
+  readonly mqtt?: number;
+  readonly websocket?: number;
+  readonly http: number;
+}
+
+export interface ProxyDeps {
+  readonly config: ProxyConfig;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly sessions?: SessionStore;
+}
+
+function streamOptions(config: ProxyConfig): StreamOptions | undefined {
+  const nats = config.nats;
+  if (!nats.ensureStreams) return undefined;
+  return {
+    messageMaxAgeSeconds: nats.messageMaxAgeSeconds,
+    messageMaxBytes: nats.messageMaxBytes,
+    duplicateWindowSeconds: nats.duplicateWindowSeconds,
+    replicas: nats.streamReplicas,
+  };
+}
+
+/**
+ * One Shoal proxy: listeners, client connections, the broker over the NATS shards, the ring it follows and its
+ * operations endpoint. `start` builds it; `close` drains it (not ready, stop accepting, disconnect every client
+ * with 0x8B Server shutting down, close the shards).
+ */
+export class ShoalProxy {
+  readonly metrics = new ProxyMetrics();
+  readonly registry = new ClientRegistry();
+  private readonly handlers = new Set<ClientHandler>();
+  private readonly clock: Clock;
+  private readonly sessions: SessionStore;
+  private readonly ops: OpsServer;
+  private readonly ring: RingFileSource;
+  private readonly listeners: { close(): Promise<void> }[] = [];
+  private readonly messageIds = createMessageIds();
+  private backend: NatsBackend | undefined;
+  private context: ProxyContext | undefined;
+  private document: RingDocument | undefined;
+  private table: RoutingTable | undefined;
+  private transitionTimer: NodeJS.Timeout | undefined;
+  private draining = false;
+  private ports: BoundPorts = { http: 0 };
+
+  private constructor(private readonly deps: ProxyDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.sessions = deps.sessions ?? new MemorySessionStore(this.clock);
+    this.ops = new OpsServer({
+      host: deps.config.http.host,
+      port: deps.config.http.port,
+      registry: this.metrics.registry,
+      notReadyReason: () => this.notReadyReason(),
+    });
+    this.ring = new RingFileSource({ path: deps.config.ring.file, log: deps.log, onRing: (ring) => this.applyRing(ring) });
+  }
+
+  /** Starts a proxy: operations endpoint first (not ready), then the ring, the shards, the listeners. */
+  static async start(deps: ProxyDeps): Promise<ShoalProxy> {
+    const proxy = new ShoalProxy(deps);
+    proxy.ports = { http: await proxy.ops.listen() };
+    const ring = await proxy.loadRing();
+    proxy.startBackend(ring);
+    await proxy.startListeners();
+    deps.log.info({ ports: proxy.ports, ring: ring.version }, 'proxy started');
+    return proxy;
+  }
+
+  get boundPorts(): BoundPorts {
+    return this.ports;
+  }
+
+  /** Why the proxy should not receive traffic, or undefined when it is ready. */
+  notReadyReason(): string | undefined {
+    if (this.draining) return 'draining';
+    if (this.table === undefined) return 'no ring loaded';
+    if (this.backend?.isReady() !== true) return 'not connected to every shard';
+    return undefined;
+  }
+
+  /** Drains and stops: not ready, stop accepting, disconnect clients, close shards and stores. */
+  async close(): Promise<void> {
+    this.draining = true;
+    clearTimeout(this.transitionTimer);
+    this.ring.close();
+    await Promise.all(this.listeners.map((l) => l.close()));
+    await Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerShuttingDown)));
+    this.registry.close();
+    await this.backend?.close();
+    await this.sessions.close();
+    await this.ops.close();
+  }
+
+  private async loadRing(): Promise<RingDocument> {
+    const { log, config } = this.deps;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.ring.start();
+      } catch (err: unknown) {
+        if (this.draining) throw err;
+        if (attempt % 10 === 0) log.warn({ err, path: config.ring.file }, 'waiting for a valid ring document');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  private startBackend(ring: RingDocument): void {
+    const { config, log } = this.deps;
+    const metrics = this.metrics;
+    const table = new RoutingTable(ring, this.clock.now());
+    const pool = new ShardPool({ proxyId: config.proxyId, log });
+    pool.onStateChange(({ shardId, state }) =>
+      metrics.shardState(shardId, state === 'connected' ? 'connected' : state === 'closed' ? 'closed' : 'reconnecting'),
+    );
+    const streams = streamOptions(config);
+    const backend = new NatsBackend({
+      pool,
+      table,
+      proxyId: config.proxyId,
+      publishTimeoutMs: config.nats.publishTimeoutMs,
+      log,
+      clock: this.clock,
+      metrics: {
+        publishCompleted: (shard, qos, outcome, seconds) => {
+          if (outcome !== 'ok') return;
+          metrics.shardPublished.inc({ shard });
+          if (qos > 0) metrics.jetstreamPublishSeconds.observe({ shard }, seconds);
+        },
+      },
+      ...(streams === undefined ? {} : { streams }),
+    });
+    this.backend = backend;
+    this.context = {
+      proxyId: config.proxyId,
+      clock: this.clock,
+      limits: config.limits,
+      log,
+      metrics,
+      router: new Broker(backend),
+      sessions: this.sessions,
+      registry: this.registry,
+      admission: () => this.admission(),
+      nextMessageId: this.messageIds,
+    };
+    this.useTable(ring, table);
+  }
+
+  private admission(): Admission {
+    if (this.draining || this.table === undefined) return 'unavailable';
+    if (this.handlers.size > this.deps.config.limits.maxConnections) return 'busy';
+    return 'accept';
+  }
+
+  /** A new ring document (or the end of a transition): switch without dropping connections. */
+  private applyRing(ring: RingDocument): void {
+    const table = new RoutingTable(ring, this.clock.now());
+    this.deps.log.info({ version: ring.version, shards: ring.shards.length, transition: table.inTransition }, 'ring applied');
+    this.backend?.applyRing(table).catch((err: unknown) => this.deps.log.error({ err }, 'ring not applied'));
+    this.useTable(ring, table);
+  }
+
+  /** Records the table in use and, during a transition, rebuilds it when the transition ends. */
+  private useTable(ring: RingDocument, table: RoutingTable): void {
+    this.document = ring;
+    this.table = table;
+    this.metrics.ring(table.version);
+    clearTimeout(this.transitionTimer);
+    if (table.inTransition && table.transitionUntilMs !== undefined) {
+      const delayMs = Math.max(0, table.transitionUntilMs - this.clock.now()) + 10;
+      this.transitionTimer = setTimeout(() => this.document !== undefined && this.applyRing(this.document), delayMs);
+      this.transitionTimer.unref();
+    }
+  }
+
+  private async startListeners(): Promise<void> {
+    const { mqtt, websocket } = this.deps.config.listeners;
+    if (mqtt !== undefined) {
+      const tcp = new TcpListener({ ...mqtt, onSocket: (socket, remote) => this.accept(socket, remote) });
+      this.listeners.push(tcp);
+      this.ports = { ...this.ports, mqtt: await tcp.listen() };
+    }
+    if (websocket !== undefined) {
+      const ws = new WebSocketListener({
+        ...websocket,
+        maxPayloadBytes: this.deps.config.limits.maxPacketSizeBytes,
+        onStream: (stream, remote) => this.accept(stream, remote),
+      });
+      this.listeners.push(ws);
+      this.ports = { ...this.ports, websocket: await ws.listen() };
+    }
+  }
+
+  private accept(stream: Duplex, remoteAddress: string): void {
+    const context = this.context;
+    if (context === undefined) {
+      stream.destroy();
+      return;
+    }
+    const conn = new Connection(stream, { maxPacketSizeBytes: this.deps.config.limits.maxPacketSizeBytes, hooks: this.metrics, remoteAddress });
+    const handler = new ClientHandler(conn, context);
+    this.handlers.add(handler);
+    stream.once('close', () => this.handlers.delete(handler));
+  }
+}
