@@ -1,0 +1,75 @@
+import { interestId } from '../broker/broker.js';
+import { topicMatchesFilter } from '../protocol/topics.js';
+import type { DeliveredMessage, Message } from './message.js';
+import type { DeliveryHandler, InterestKey, MessageBackend, PublishOptions } from './message-backend.js';
+
+interface MemoryInterest {
+  readonly key: InterestKey;
+  readonly handler: DeliveryHandler;
+}
+
+/**
+ * A MessageBackend in this process's memory, with the same contract as the NATS one: one shard ("memory"),
+ * a sequence per stored message, de-duplication by message id, retained messages, `$` topics hidden from
+ * leading wildcards. Shared groups are delivered to the one interest of the group this process holds.
+ * For unit tests of the protocol and for a single proxy without NATS.
+ */
+export class MemoryBackend implements MessageBackend {
+  private readonly interests = new Map<string, MemoryInterest>();
+  private readonly retained = new Map<string, Message>();
+  private readonly seenIds = new Set<string>();
+  private sequence = 0;
+  /** Every message stored (QoS ≥ 1), in order, for assertions. */
+  readonly stored: DeliveredMessage[] = [];
+  /** When set, publishes reject with this error (a shard outage). */
+  failure: Error | undefined;
+
+  publish(message: Message, options?: PublishOptions): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (message.retain) {
+      if (message.payload.length === 0) this.retained.delete(message.topic);
+      else this.retained.set(message.topic, message);
+    }
+    let delivered: DeliveredMessage = { ...message, shardId: 'memory' };
+    if (message.qos > 0) {
+      const id = options?.messageId;
+      if (id !== undefined && this.seenIds.has(id)) return Promise.resolve();
+      if (id !== undefined) this.seenIds.add(id);
+      delivered = { ...delivered, sequence: ++this.sequence };
+      this.stored.push(delivered);
+    }
+    for (const interest of this.interests.values()) {
+      if (matches(message.topic, interest.key.filter)) interest.handler(delivered);
+    }
+    return Promise.resolve();
+  }
+
+  addInterest(key: InterestKey, handler: DeliveryHandler): void {
+    this.interests.set(interestId(key), { key, handler });
+  }
+
+  removeInterest(key: InterestKey): void {
+    this.interests.delete(interestId(key));
+  }
+
+  readRetained(filter: string): Promise<readonly Message[]> {
+    return Promise.resolve([...this.retained.values()].filter((m) => matches(m.topic, filter)));
+  }
+
+  isReady(): boolean {
+    return true;
+  }
+
+  get interestCount(): number {
+    return this.interests.size;
+  }
+
+  close(): Promise<void> {
+    this.interests.clear();
+    return Promise.resolve();
+  }
+}
+
+function matches(topic: string, filter: string): boolean {
+  return topicMatchesFilter(topic, filter);
+}
