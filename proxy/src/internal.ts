@@ -12,3 +12,4 @@ export { parseRingDocument } from './routing/ring-document.js';
 export type { RingDocument, RingDocumentInput, ShardSpec } from './routing/ring-document.js';
 export type { DeliveredMessage, Message, QoS } from './backend/message.js';
 export type { DeliveryHandler, InterestKey, MessageBackend, PublishOptions } from './backend/message-backend.js';
+export { filterToSubjects, subjectToTopic, topicToSubject } from './routing/subject-mapping.js';

@@ -15,7 +15,10 @@ export function parseProxyConfig(document: unknown): ProxyConfig {
   return result.data;
 }
 
-/** Reads the configuration named by the environment: SHOAL_PROXY_CONFIG (file), SHOAL_PROXY_ID (override). */
+/**
+ * Reads the configuration named by the environment: SHOAL_PROXY_CONFIG (file); SHOAL_PROXY_ID and
+ * SHOAL_LOG_LEVEL override the file's `proxyId` and `logLevel`.
+ */
 export function loadProxyConfig(env: NodeJS.ProcessEnv = process.env): ProxyConfig {
   const path = env['SHOAL_PROXY_CONFIG'];
   if (path === undefined || path === '') {
@@ -32,5 +35,6 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv = process.env): ProxyConf
   }
   const withId = { proxyId: env['SHOAL_PROXY_ID'] ?? hostname(), ...document } as Record<string, unknown>;
   if (env['SHOAL_PROXY_ID'] !== undefined) withId['proxyId'] = env['SHOAL_PROXY_ID'];
+  if (env['SHOAL_LOG_LEVEL'] !== undefined) withId['logLevel'] = env['SHOAL_LOG_LEVEL'];
   return parseProxyConfig(withId);
 }

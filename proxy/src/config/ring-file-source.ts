@@ -33,10 +33,10 @@ export class RingFileSource {
     this.lastText = text;
     const name = basename(this.options.path);
     this.watcher = watch(dirname(this.options.path), (_event, file) => {
-      if (file === null || file === name || file.startsWith('..')) this.reload();
+      if (file === null || file === name || file.startsWith('..')) void this.reload();
     });
     this.watcher.on('error', (err) => this.options.log.warn({ err }, 'ring file watch failed; polling only'));
-    this.poller = setInterval(() => this.reload(), this.options.pollIntervalMs ?? 5_000);
+    this.poller = setInterval(() => void this.reload(), this.options.pollIntervalMs ?? 5_000);
     this.poller.unref();
     return ring;
   }

@@ -30,7 +30,8 @@ describe('validateTopicName', () => {
     ['/'],
     ['a//b'],
     ['$SYS/x'],
-    ['a b/c.d'],
+    ['a.b/c.d'],
+    ['a*b/>c'], // `*` and `>` inside a level are plain characters in NATS too
     ['é'.repeat(8)], // 16 UTF-8 bytes exactly
     ['😀😀😀😀'], // a surrogate pair is 4 UTF-8 bytes: 16 exactly
     ['a\uFEFFb'], // U+FEFF is allowed in the middle [MQTT-1.5.4-3]
@@ -43,15 +44,16 @@ describe('validateTopicName', () => {
     ['a/+', 'single-level wildcard'],
     ['a/#', 'multi-level wildcard'],
     ['a+b', 'wildcard character inside a level'],
-    ['a\u0000b', 'U+0000'],
-    ['a\uFFFDb', 'U+FFFD (what a lenient decoder leaves for invalid UTF-8)'],
-    ['a\uD800b', 'a lone high surrogate'],
-    ['a\uDC00', 'a lone low surrogate'],
     ['a'.repeat(17), 'too long (17 bytes)'],
     ['é'.repeat(8) + 'a', 'too long in UTF-8 bytes though 9 code units'],
     ['😀😀😀😀a', 'too long: four-byte characters'],
     ['a/b/c/d/e', 'too many levels'],
     ['////', 'too many (empty) levels'],
+    ['a b', 'a space (a NATS subject cannot carry it)'],
+    ['a\tb', 'a tab'],
+    ['a\u007fb', 'DEL'],
+    ['a/*', "a level '*' alone (a NATS wildcard token)"],
+    ['>/a', "a level '>' alone (a NATS wildcard token)"],
   ])('rejects %j (%s) with TopicNameInvalid', (topic) => {
     expect(protocolError(() => validateTopicName(topic, limits)).reasonCode).toBe(ReasonCode.TopicNameInvalid);
   });
@@ -72,17 +74,29 @@ describe('validateTopicFilter', () => {
     ['#a', "'#' not alone in its level"],
     ['a/b#', "'#' not alone in its level"],
     ['##', "'#' twice"],
+    ['a/*/b', "a level '*' alone (would widen to a NATS wildcard)"],
+    ['a/>', "a level '>' alone (would widen to a NATS wildcard)"],
+    ['a b/#', 'a space'],
     ['a+', "'+' not alone in its level"],
     ['+a/b', "'+' not alone in its level"],
     ['a/+b/c', "'+' not alone in its level"],
     ['++', "'+' twice in a level"],
-    ['a/\u0000', 'U+0000'],
-    ['\uFFFD/#', 'U+FFFD'],
-    ['\uDBFF', 'lone surrogate'],
     ['a'.repeat(17), 'too long'],
     ['+/+/+/+/#', 'too many levels'],
   ])('rejects %j (%s) with TopicFilterInvalid', (filter) => {
     expect(protocolError(() => validateTopicFilter(filter, limits)).reasonCode).toBe(ReasonCode.TopicFilterInvalid);
+  });
+});
+
+describe('ill-formed UTF-8 and U+0000 in a topic name or filter', () => {
+  it.each([
+    ['a\u0000b', 'U+0000 [MQTT-1.5.4-2]'],
+    ['a\uFFFDb', 'U+FFFD, what a lenient decoder leaves for invalid UTF-8 [MQTT-1.5.4-1]'],
+    ['a\uD800b', 'a lone high surrogate [MQTT-1.5.4-1]'],
+    ['a\uDC00', 'a lone low surrogate [MQTT-1.5.4-1]'],
+  ])('rejects %j (%s) as a Malformed Packet, in a name and in a filter', (text) => {
+    expect(protocolError(() => validateTopicName(text, limits)).reasonCode).toBe(ReasonCode.MalformedPacket);
+    expect(protocolError(() => validateTopicFilter(`${text}/#`, limits)).reasonCode).toBe(ReasonCode.MalformedPacket);
   });
 });
 

@@ -6,7 +6,13 @@
 // are lost by the time we see the string. We therefore reject U+FFFD outright: a well-formed topic
 // almost never needs it, and accepting it would silently turn distinct invalid topics into one
 // valid one [MQTT-1.5.4-1]. Lone UTF-16 surrogates (which no decoder produces, but code can) are
-// rejected for the same reason.
+// rejected for the same reason. Ill-formed UTF-8 and U+0000 make the whole packet a Malformed Packet
+// (0x81, MQTT 5 §1.5.4), not a well-formed topic the server declines (0x90 / 0x8F).
+//
+// Two more rules come from carrying topics as NATS subjects (routing/subject-mapping.ts, as nats-server's MQTT
+// does): whitespace and DEL cannot appear in a subject, and a level that is exactly `*` or `>` would become a
+// NATS wildcard token, widening a subscription (or a publish) beyond what MQTT means. Both are refused here,
+// at the edge, with the topic reason codes.
 import { ProtocolError } from '../errors.js';
 import { ReasonCode } from './reason-codes.js';
 
@@ -22,6 +28,22 @@ const HASH = 0x23;
 const DOLLAR = 0x24;
 const NUL = 0x0000;
 const REPLACEMENT = 0xfffd;
+const MALFORMED = ReasonCode.MalformedPacket;
+const STAR = 0x2a;
+const GREATER = 0x3e;
+
+/** Whitespace and DEL, which a NATS subject cannot hold. */
+function isSubjectBreaking(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c || c === 0x0b || c === 0x7f;
+}
+
+/** A level `*` or `>` alone: literal in MQTT, a wildcard token in NATS. */
+function isNatsWildcardLevel(text: string, i: number, c: number): boolean {
+  if (c !== STAR && c !== GREATER) return false;
+  const aloneBefore = i === 0 || text.charCodeAt(i - 1) === SLASH;
+  const aloneAfter = i === text.length - 1 || text.charCodeAt(i + 1) === SLASH;
+  return aloneBefore && aloneAfter;
+}
 const SHARE_PREFIX = '$share/';
 
 type Kind = 'name' | 'filter';
@@ -53,13 +75,15 @@ function checkCommon(text: string, limits: TopicLimits, code: ReasonCode, kind: 
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === SLASH) levels++;
-    else if (c === NUL) throw new ProtocolError(code, `topic ${kind} must not contain U+0000`); // [MQTT-4.7.3-2]
+    else if (c === NUL) throw new ProtocolError(MALFORMED, `topic ${kind} must not contain U+0000`); // [MQTT-1.5.4-2] [MQTT-4.7.3-2]
+    else if (isSubjectBreaking(c)) throw new ProtocolError(code, `topic ${kind} must not contain whitespace or DEL`);
+    else if (isNatsWildcardLevel(text, i, c)) throw new ProtocolError(code, `a topic ${kind} level must not be '*' or '>' alone`);
     else if (c === REPLACEMENT) {
       // What a lenient UTF-8 decoder leaves for ill-formed input; see the file header. [MQTT-1.5.4-1]
-      throw new ProtocolError(code, `topic ${kind} holds U+FFFD (invalid UTF-8)`);
+      throw new ProtocolError(MALFORMED, `topic ${kind} holds U+FFFD (invalid UTF-8)`);
     }
     const width = utf8Width(text, i, c);
-    if (width < 0) throw new ProtocolError(code, `topic ${kind} holds a lone surrogate`); // [MQTT-1.5.4-1]
+    if (width < 0) throw new ProtocolError(MALFORMED, `topic ${kind} holds a lone surrogate`); // [MQTT-1.5.4-1]
     if (width === 4) i++;
     bytes += width;
   }

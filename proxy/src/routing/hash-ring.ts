@@ -48,15 +48,17 @@ function murmur3View(view: DataView, length: number, seed: number): number {
 }
 
 /**
- * MurmurHash3_x86_32 (Austin Appleby's reference `MurmurHash3_x86_32`): 4-byte little-endian
- * blocks, c1 = 0xcc9e2d51, c2 = 0x1b873593, rotations 15 and 13, h = h×5 + 0xe6546b64, the tail
- * mixed like a block, then h ^= length and the fmix32 finaliser. Returns an unsigned 32-bit integer.
+ * MurmurHash3_x86_32 (Austin Appleby's reference `MurmurHash3_x86_32`), arithmetic mod 2^32: per
+ * 4-byte little-endian block k: k = rotl(k×c1, 15)×c2, h = rotl(h ^ k, 13)×5 + 0xe6546b64, with
+ * c1 = 0xcc9e2d51, c2 = 0x1b873593; the 1–3 tail bytes (little-endian) give h ^= rotl(k×c1, 15)×c2;
+ * then h ^= length and fmix32 (h ^= h>>>16, h ×= 0x85ebca6b, h ^= h>>>13, h ×= 0xc2b2ae35,
+ * h ^= h>>>16). Returns an unsigned 32-bit integer.
  */
 export function murmur3(bytes: Uint8Array, seed = 0): number {
   return murmur3View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes.length, seed);
 }
 
-/** Hashes strings as UTF-8 through one reusable buffer: no allocation per call. */
+/** Hashes strings as UTF-8 through one reusable buffer (TextEncoder#encodeInto), not a new one per call. */
 class StringHasher {
   private readonly encoder = new TextEncoder();
   private buffer = new Uint8Array(1024);

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { pointCount } from './hash-ring.js';
 
 /** Virtual nodes per unit of weight when the document does not say; see docs/ring.md for the figures. */
-export const DEFAULT_VNODES = 1024;
+export const DEFAULT_VNODES = 4096;
 
 /** Most points one ring may hold (16 MiB of Uint32Array); bounds vnodes × total weight. */
 export const MAX_RING_POINTS = 4_194_304;
@@ -35,6 +35,7 @@ const coreShape = {
   vnodes: z.int().min(1).max(65_536).default(DEFAULT_VNODES),
   /** 0: route by the whole topic; N: route by its first N levels. */
   shardKeyLevels: z.int().min(0).max(32).default(0),
+  /** The shards; ids are unique. */
   shards: z
     .array(Shard)
     .min(1)
@@ -93,7 +94,6 @@ const Document = z
 
 /** The zod schema of `ring.json` (exported for the operator, which renders the same document). */
 export const RingDocumentSchema = Document;
-
 /** A validated ring document, defaults applied. */
 export type RingDocument = z.infer<typeof Document>;
 /** The ring itself: version, vnodes, shardKeyLevels and shards (a document without its transition). */

@@ -17,38 +17,49 @@ export const LIVE_SUBJECT_PREFIX = 'mqtt.';
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
+const PLUS = 0x2b;
+const HASH = 0x23;
 
 /** Characters a NATS subject cannot hold (the protocol splits on them): space, \t, \n, \r, \f, DEL. */
 function isUnsupported(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c || c === 0x7f;
 }
 
+/** What a character of a topic or filter (other than `/`) becomes in a subject, when not itself. */
+function replacement(c: number, wildcards: boolean): string | undefined {
+  if (c === DOT) return '//';
+  if (wildcards && c === PLUS) return '*';
+  if (wildcards && c === HASH) return '>';
+  return undefined;
+}
+
+/** topicToSubject and the first subject of filterToSubjects; copies runs of plain characters whole. */
 function convert(text: string, wildcards: boolean, code: ReasonCode): string {
   if (text.length === 0) {
     throw new ProtocolError(code, 'an empty topic has no NATS subject'); // [MQTT-4.7.3-1]
   }
   let out = '';
+  let run = 0; // start of the current run of characters copied unchanged
   let levelStart = true; // at the first character of a level
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === SLASH) {
-      out += levelStart ? '/.' : '.'; // an empty level becomes the token '/'
+      out += text.slice(run, i) + (levelStart ? '/.' : '.'); // an empty level becomes the token '/'
+      run = i + 1;
       levelStart = true;
       continue;
     }
     levelStart = false;
-    if (c === DOT) {
-      out += '//';
-    } else if (isUnsupported(c)) {
+    if (isUnsupported(c)) {
       throw new ProtocolError(code, 'whitespace and DEL cannot be carried in a NATS subject');
-    } else if (wildcards && c === 0x2b) {
-      out += '*';
-    } else if (wildcards && c === 0x23) {
-      out += '>';
-    } else {
-      out += text.charAt(i);
+    }
+    const replaced = replacement(c, wildcards);
+    if (replaced !== undefined) {
+      out += text.slice(run, i) + replaced;
+      run = i + 1;
     }
   }
+  out += text.slice(run);
   return levelStart ? `${out}/` : out; // a trailing empty level
 }
 
@@ -79,25 +90,21 @@ export function filterToSubjects(filter: string): string[] {
  */
 export function subjectToTopic(subject: string): string {
   let out = '';
+  let run = 0; // start of the current run of characters copied unchanged
   const end = subject.length - 1;
   for (let i = 0; i <= end; i++) {
     const c = subject.charCodeAt(i);
     if (c === DOT) {
-      out += '/';
+      out += `${subject.slice(run, i)}/`;
+      run = i + 1;
     } else if (c === SLASH) {
-      if (i < end) {
-        const next = subject.charCodeAt(i + 1);
-        if (next === DOT) {
-          out += '/';
-          i++;
-        } else if (next === SLASH) {
-          out += '.';
-          i++;
-        }
-      }
-    } else {
-      out += subject.charAt(i);
+      const next = i < end ? subject.charCodeAt(i + 1) : 0;
+      out += subject.slice(run, i);
+      if (next === DOT) out += '/';
+      else if (next === SLASH) out += '.';
+      if (next === DOT || next === SLASH) i++;
+      run = i + 1;
     }
   }
-  return out;
+  return out + subject.slice(run);
 }

@@ -9,7 +9,9 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** What a subscriber sees: the headers as they cross the wire (encoded, then parsed). */
 function overTheWire(h: MsgHdrs | undefined): MsgHdrs | undefined {
-  return h === undefined ? undefined : MsgHdrsImpl.decode((h as MsgHdrsImpl).encode());
+  if (h === undefined) return undefined;
+  if (!(h instanceof MsgHdrsImpl)) throw new Error('headers() returns MsgHdrsImpl');
+  return MsgHdrsImpl.decode(h.encode());
 }
 
 function roundTrip(message: Message): Message {

@@ -41,6 +41,7 @@ export interface NatsBackendOptions {
   /** The connections; the backend owns the pool from now on and closes it in close(). */
   readonly pool: ShardPool;
   readonly table: RoutingTable;
+  /** This proxy's identity, in log lines (the pool names the connections with it). */
   readonly proxyId: string;
   /** How long a QoS ≥ 1 publish (and a retained store) waits for JetStream's acknowledgement. */
   readonly publishTimeoutMs: number;
@@ -84,7 +85,9 @@ export class NatsBackend implements MessageBackend {
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
     this.stopListening = this.pool.onStateChange((change) => this.onShardState(change));
-    this.pool.applyRing(options.table).catch((error: unknown) => options.log.error({ err: error }, 'applying the ring failed'));
+    this.pool.applyRing(options.table).catch((error: unknown) => {
+      options.log.error({ err: error, proxyId: options.proxyId }, 'applying the ring failed');
+    });
   }
 
   /** Switches to a new routing table: connects new shards, closes removed ones, moves subscriptions. */
@@ -110,6 +113,7 @@ export class NatsBackend implements MessageBackend {
     for (const listener of [...this.readinessListeners]) listener(ready);
   }
 
+  /** See MessageBackend.publish; a topic NATS cannot carry throws the mapping's ProtocolError first. */
   async publish(message: Message, options?: PublishOptions): Promise<void> {
     const shard = this.table.publishTarget(message.topic);
     const started = this.clock.now();
@@ -117,7 +121,10 @@ export class NatsBackend implements MessageBackend {
       this.options.metrics?.publishCompleted?.(shard.id, message.qos, outcome, (this.clock.now() - started) / 1_000);
     const subject = topicToSubject(message.topic);
     const link = this.pool.stateOf(shard.id) === 'connected' && !this.closed ? this.pool.link(shard.id) : undefined;
-    if (message.qos === 0 && !message.retain && link === undefined) return done('dropped');
+    if (message.qos === 0 && !message.retain && link === undefined) {
+      done('dropped');
+      return;
+    }
     try {
       if (link === undefined) throw new Error(`shard is ${this.pool.stateOf(shard.id) ?? 'not in the ring'}`);
       await this.publishOn(link, subject, message, options?.messageId);
@@ -140,19 +147,25 @@ export class NatsBackend implements MessageBackend {
     if (message.qos === 0) {
       link.nc.publish(liveSubject(subject), encoded.payload, headers);
     } else {
-      work.push(
-        link.js.publish(storedSubject(subject), encoded.payload, {
+      // The stream is checked on the acknowledgement rather than with `Nats-Expected-Stream`, a header
+      // every subscriber would receive with the re-published message.
+      const stored = link.js
+        .publish(storedSubject(subject), encoded.payload, {
           timeout: this.options.publishTimeoutMs,
-          expect: { streamName: MESSAGES_STREAM },
           ...(messageId === undefined ? {} : { msgID: messageId }),
           ...headers,
-        }),
-      );
+        })
+        .then((ack) => {
+          if (ack.stream !== MESSAGES_STREAM) throw new Error(`stored by stream ${ack.stream}, not ${MESSAGES_STREAM}`);
+        });
+      work.push(stored);
     }
     if (message.retain) {
       // [MQTT-3.3.1-5] store, [MQTT-3.3.1-6]/[MQTT-3.3.1-7] an empty payload deletes; QoS 0 included.
+      // Own headers: js.publish adds its headers to the object it is given.
       const remove = message.payload.length === 0;
-      work.push(writeRetained(link, subject, encoded, remove, deadlineMs, () => this.clock.now()));
+      const nowMs = (): number => this.clock.now();
+      work.push(writeRetained(link, { subject, encoded: encodeMessage(message), remove, deadlineMs, nowMs }));
     }
     await Promise.all(work);
   }
@@ -255,7 +268,8 @@ export class NatsBackend implements MessageBackend {
       })
       .catch((error: unknown) => {
         if (this.closed || this.pool.link(shardId) !== link) return;
-        this.options.log.warn({ err: error, shardId }, 'cannot ensure streams on shard; retrying');
+        const fields = { err: error, shardId, proxyId: this.options.proxyId };
+        this.options.log.warn(fields, 'cannot ensure streams on shard; retrying');
         this.streamRetries.set(
           shardId,
           setTimeout(() => {

@@ -34,18 +34,23 @@ function remaining(deadlineMs: number, nowMs: number): number {
  */
 export async function writeRetained(
   link: { js: JetStreamClient; jsm(): Promise<JetStreamManager> },
-  subject: string,
-  encoded: EncodedMessage,
-  remove: boolean,
-  deadlineMs: number,
-  nowMs: () => number,
+  write: {
+    /** NATS subject of the topic. */
+    subject: string;
+    /** Headers and payload; the headers object is handed to js.publish, which adds to it. */
+    encoded: EncodedMessage;
+    remove: boolean;
+    deadlineMs: number;
+    nowMs: () => number;
+  },
 ): Promise<void> {
+  const { subject, encoded, remove, deadlineMs, nowMs } = write;
   const target = retainedSubject(subject);
   const ack = await link.js.publish(target, remove ? Empty : encoded.payload, {
     timeout: remaining(deadlineMs, nowMs()),
-    expect: { streamName: RETAINED_STREAM },
     ...(encoded.headers === undefined ? {} : { headers: encoded.headers }),
   });
+  if (ack.stream !== RETAINED_STREAM) throw new Error(`stored by stream ${ack.stream}, not ${RETAINED_STREAM}`);
   if (!remove) return;
   const jsm = await link.jsm();
   // Everything up to and including the tombstone; a later store on the subject has a higher sequence.

@@ -65,7 +65,8 @@ export interface ShardPoolOptions {
 }
 
 class ShardEntry {
-  state: ShardState = 'connecting';
+  /** `closed` until open() announces it: a shard new to the pool goes from `closed` to `connecting`. */
+  state: ShardState = 'closed';
   link: ShardLink | undefined;
   closing = false;
   attempt = 0;
@@ -147,6 +148,7 @@ export class ShardPool {
   private open(shard: ShardSpec): void {
     const entry = new ShardEntry(shard);
     this.entries.set(shard.id, entry);
+    this.setState(entry, 'connecting');
     this.startAttempt(entry);
   }
 

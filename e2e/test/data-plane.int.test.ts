@@ -1,0 +1,128 @@
+// The data plane through a local fleet of 2 proxies and 3 shards, with real MQTT clients (MQTT.js at 3.1.1
+// and 5.0, mosquitto_pub / mosquitto_sub): publisher and subscriber always on different proxies.
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Fleet } from '../src/fleet/fleet.js';
+import { httpGet } from '../src/processes/child-process.js';
+import { collectMessages, connectClient, startTestFleet } from './support/test-fleet.js';
+
+const run = promisify(execFile);
+
+describe('data plane through a local fleet', () => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startTestFleet(2, 3);
+  }, 120_000);
+  afterAll(async () => fleet.stop(), 60_000);
+
+  it('answers /readyz 200 and exports shoal_proxy_* metrics on every proxy', async () => {
+    for (const endpoint of fleet.proxyEndpoints) {
+      expect((await httpGet(`${endpoint.httpUrl}/readyz`)).status).toBe(200);
+      const metrics = (await httpGet(`${endpoint.httpUrl}/metrics`)).body;
+      expect(metrics).toMatch(/^shoal_proxy_connections \d+/m);
+      expect(metrics).toMatch(/^shoal_proxy_shard_connected\{shard="shard-2"\} 1/m);
+      expect(metrics).toMatch(/^shoal_proxy_ring_version 1/m);
+    }
+  });
+
+  it.each([
+    [4, 0],
+    [4, 1],
+    [4, 2],
+    [5, 0],
+    [5, 1],
+    [5, 2],
+  ] as const)('delivers across proxies with MQTT.js at protocol %i, QoS %i', async (protocolVersion, qos) => {
+    const topic = `e2e/v${protocolVersion}/q${qos}`;
+    const subscriber = await connectClient(fleet, 0, { protocolVersion, clientId: `sub-${topic}` });
+    const publisher = await connectClient(fleet, 1, { protocolVersion, clientId: `pub-${topic}` });
+    await subscriber.subscribeAsync(topic, { qos });
+    const received = collectMessages(subscriber, 10);
+    for (let i = 0; i < 10; i++) await publisher.publishAsync(topic, `m${i}`, { qos });
+    const messages = await received;
+    expect(messages.map((m) => m.payload.toString())).toEqual([...Array(10).keys()].map((i) => `m${i}`));
+    await Promise.all([subscriber.endAsync(), publisher.endAsync()]);
+  });
+
+  it('passes MQTT 5 properties through unchanged (user properties, correlation data, response topic, content type)', async () => {
+    const subscriber = await connectClient(fleet, 0, { protocolVersion: 5 });
+    const publisher = await connectClient(fleet, 1, { protocolVersion: 5 });
+    await subscriber.subscribeAsync('props/t', { qos: 1 });
+    const received = new Promise<Record<string, unknown>>((resolve) =>
+      subscriber.once('message', (_topic, _payload, packet) => resolve(packet.properties ?? {})),
+    );
+    await publisher.publishAsync('props/t', 'x', {
+      qos: 1,
+      properties: {
+        userProperties: { a: '1', b: ['2', '3'] },
+        correlationData: Buffer.from([0, 1, 2]),
+        responseTopic: 'reply/here',
+        contentType: 'text/plain',
+        payloadFormatIndicator: true,
+      },
+    });
+    expect(await received).toMatchObject({
+      userProperties: { a: '1', b: ['2', '3'] },
+      correlationData: Buffer.from([0, 1, 2]),
+      responseTopic: 'reply/here',
+      contentType: 'text/plain',
+      payloadFormatIndicator: true,
+    });
+    await Promise.all([subscriber.endAsync(), publisher.endAsync()]);
+  });
+
+  it('serves MQTT over WebSocket on /mqtt', async () => {
+    const subscriber = await connectClient(fleet, 1, { ws: true, protocolVersion: 5 });
+    const publisher = await connectClient(fleet, 0, { ws: true, protocolVersion: 4 });
+    await subscriber.subscribeAsync('ws/+', { qos: 1 });
+    const received = collectMessages(subscriber, 1);
+    await publisher.publishAsync('ws/a', 'over websocket', { qos: 1 });
+    expect((await received)[0]?.payload.toString()).toBe('over websocket');
+    await Promise.all([subscriber.endAsync(), publisher.endAsync()]);
+  });
+
+  it('delivers retained messages from every shard to a wildcard subscriber, and deletes them with an empty payload', async () => {
+    const publisher = await connectClient(fleet, 0, { protocolVersion: 5 });
+    const topics = [...Array(12).keys()].map((i) => `retained/${i}`);
+    for (const topic of topics) await publisher.publishAsync(topic, `r-${topic}`, { qos: 1, retain: true });
+    const subscriber = await connectClient(fleet, 1, { protocolVersion: 5 });
+    const received = collectMessages(subscriber, topics.length);
+    await subscriber.subscribeAsync('retained/#', { qos: 1 });
+    expect((await received).map((m) => m.topic).sort()).toEqual([...topics].sort());
+    await publisher.publishAsync('retained/0', '', { qos: 1, retain: true });
+    const literal = await connectClient(fleet, 1, { protocolVersion: 4 });
+    const one = collectMessages(literal, 1, 3_000);
+    await literal.subscribeAsync('retained/1', { qos: 1 });
+    expect((await one)[0]?.payload.toString()).toBe('r-retained/1');
+    const gone = await connectClient(fleet, 0, { protocolVersion: 5 });
+    const granted = await gone.subscribeAsync('retained/0', { qos: 1 });
+    expect(granted[0]?.qos).toBe(1);
+    await expect(collectMessages(gone, 1, 1_000)).rejects.toThrow(/0\/1/);
+    await Promise.all([publisher.endAsync(), subscriber.endAsync(), literal.endAsync(), gone.endAsync()]);
+  });
+
+  it.each(['mqttv311', 'mqttv5'])('carries messages between mosquitto_pub and mosquitto_sub (%s)', async (version) => {
+    const [p0, p1] = fleet.proxyEndpoints;
+    const port0 = new URL(p0?.mqttUrl ?? '').port;
+    const port1 = new URL(p1?.mqttUrl ?? '').port;
+    const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', port0, '-V', version, '-t', `mosq/${version}/#`, '-q', '1', '-C', '3', '-W', '20', '-v']);
+    const lines: string[] = [];
+    const firstLine = new Promise<void>((resolve) =>
+      createInterface({ input: sub.stdout }).on('line', (line) => {
+        lines.push(line);
+        resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => sub.on('exit', (code) => resolve(code)));
+    // mosquitto_sub has no "subscribed" signal: a retained marker reaches it once the subscription is live
+    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port1, '-V', version, '-t', `mosq/${version}/ready`, '-m', 'r', '-r', '-q', '1']);
+    await firstLine;
+    for (const n of [1, 2]) {
+      await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port1, '-V', version, '-t', `mosq/${version}/m${n}`, '-m', `hello ${n}`, '-q', '1']);
+    }
+    expect(await exited).toBe(0);
+    expect(lines).toEqual([`mosq/${version}/ready r`, `mosq/${version}/m1 hello 1`, `mosq/${version}/m2 hello 2`]);
+  });
+});
