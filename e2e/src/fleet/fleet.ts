@@ -1,0 +1,355 @@
+// The local fleet: one Redis, S JetStream shards (one nats-server each), the ring file the operator would
+// publish, and P proxies (`node proxy/dist/main.js`), all on 127.0.0.1 under one state directory. Used by
+// `make up` and the data-plane e2e tests, which also use the fault helpers (kill or restart a proxy, a
+// shard or Redis) and rewriteRing().
+//
+// State directory layout (reused by the next start):
+//   ring.json  proxy-<i>.json  redis/  shard-<i>/ (JetStream store)  shard-<i>.conf  logs/*.log
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { httpReady, startProcess } from '../processes/child-process.js';
+import type { SupervisedProcess } from '../processes/child-process.js';
+import { startNatsServer } from '../processes/nats-server.js';
+import type { RunningNatsServer } from '../processes/nats-server.js';
+import { startRedisServer } from '../processes/redis-server.js';
+import type { RunningRedisServer } from '../processes/redis-server.js';
+import type { FleetConfig } from './fleet-config.js';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** `<repo>/proxy/dist/main.js`, built by `make build`. */
+export const DEFAULT_PROXY_MAIN = join(REPO_ROOT, 'proxy', 'dist', 'main.js');
+
+/** One shard of `ring.json` (see proxy/src/routing/ring-document.ts and docs/ring.md). */
+export interface RingShard {
+  readonly id: string;
+  readonly urls: readonly string[];
+  readonly weight: number;
+}
+
+/** The ring document as written to `ring.json`; `previous` and `transitionUntil` only during a change. */
+export interface RingFileDocument {
+  readonly version: number;
+  readonly vnodes: number;
+  readonly shardKeyLevels: number;
+  readonly shards: readonly RingShard[];
+  readonly previous?: Omit<RingFileDocument, 'previous' | 'transitionUntil'>;
+  readonly transitionUntil?: string;
+}
+
+export interface FleetOptions {
+  /** The proxy entry point. @default DEFAULT_PROXY_MAIN */
+  readonly proxyMain?: string;
+  /** Time each proxy has to answer 200 on `/readyz`. @default 30000 */
+  readonly proxyReadyTimeoutMs?: number;
+  /** Extra environment for the proxies (e.g. LOG_LEVEL); the parent's environment is passed too. */
+  readonly proxyEnv?: Readonly<Record<string, string>>;
+}
+
+/** Endpoints of proxy `i` (fixed by the config whether or not the proxy runs). */
+export interface ProxyEndpoints {
+  readonly id: string;
+  /** `mqtt://127.0.0.1:<SHOAL_MQTT_PORT + i>` */
+  readonly mqttUrl: string;
+  /** `ws://127.0.0.1:<SHOAL_WS_PORT + i>/mqtt` */
+  readonly wsUrl: string;
+  /** `http://127.0.0.1:<SHOAL_METRICS_PORT + i>` (`/metrics`, `/healthz`, `/readyz`) */
+  readonly httpUrl: string;
+  readonly logFile: string;
+}
+
+/** A running local fleet. Indices are 0-based; every fault helper resolves once the change is done. */
+export interface Fleet {
+  readonly config: FleetConfig;
+  readonly ringFile: string;
+  readonly proxyEndpoints: readonly ProxyEndpoints[];
+  /** The running Redis, or undefined while stopped by stopRedis(). */
+  redis(): RunningRedisServer | undefined;
+  /** The running shard `i`, or undefined while stopped. */
+  shard(i: number): RunningNatsServer | undefined;
+  /** The running proxy `i`, or undefined while stopped. */
+  proxy(i: number): SupervisedProcess | undefined;
+  /** The ring currently in `ring.json`. */
+  ring(): RingFileDocument;
+  /** Writes `ring.json` atomically (temporary file + rename); proxies pick it up without a restart. */
+  rewriteRing(doc: RingFileDocument): void;
+  /** Sends `signal` (default SIGKILL: a crash) to proxy `i` and waits until it has exited. */
+  killProxy(i: number, signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM (graceful drain), SIGKILL after a bound. */
+  stopProxy(i: number): Promise<void>;
+  /** Starts proxy `i` again (same ports and config) and waits for `/readyz`. */
+  startProxy(i: number): Promise<void>;
+  restartProxy(i: number): Promise<void>;
+  killShard(i: number, signal?: NodeJS.Signals): Promise<void>;
+  stopShard(i: number): Promise<void>;
+  /** Starts shard `i` again on the same ports and JetStream store. */
+  startShard(i: number): Promise<void>;
+  restartShard(i: number): Promise<void>;
+  stopRedis(): Promise<void>;
+  startRedis(): Promise<void>;
+  restartRedis(): Promise<void>;
+  /** Stops the proxies first (they drain), then the shards and Redis. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The ring `make up` writes: shard `i` is `shard-<i>` at `nats://127.0.0.1:<SHOAL_NATS_PORT + i>`. */
+export function buildFleetRing(config: FleetConfig, version: number): RingFileDocument {
+  return {
+    version,
+    vnodes: 1024,
+    shardKeyLevels: 0,
+    shards: Array.from({ length: config.shards }, (_, i) => ({
+      id: `shard-${i}`,
+      urls: [`nats://127.0.0.1:${config.natsPort + i}`],
+      weight: 1,
+    })),
+  };
+}
+
+/** The configuration document of proxy `i` (validated by the proxy against proxy/src/config/schema.ts). */
+export function buildProxyConfig(config: FleetConfig, i: number, ringFile: string): Record<string, unknown> {
+  return {
+    listeners: {
+      mqtt: { host: '127.0.0.1', port: config.mqttPort + i },
+      websocket: { host: '127.0.0.1', port: config.wsPort + i, path: '/mqtt' },
+    },
+    http: { host: '127.0.0.1', port: config.metricsPort + i },
+    ring: { file: ringFile },
+    sessions: { store: 'memory' },
+  };
+}
+
+/** Writes a file so that readers see the old or the new content, never a part. */
+export function writeFileAtomic(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+function readRing(file: string): RingFileDocument | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RingFileDocument;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the ring of a previous start when it still describes this fleet; else writes a newer version. */
+function ensureRing(config: FleetConfig, file: string): void {
+  const existing = readRing(file);
+  const version = typeof existing?.version === 'number' ? existing.version : 0;
+  const wanted = buildFleetRing(config, Math.max(version, 1));
+  if (existing !== undefined && JSON.stringify({ ...existing, version: wanted.version }) === JSON.stringify(wanted)) {
+    return;
+  }
+  writeFileAtomic(file, `${JSON.stringify({ ...wanted, version: version + 1 }, null, 2)}\n`);
+}
+
+function assertPortFree(port: number, variable: string): Promise<void> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new Error(`port ${port} (${variable}) on 127.0.0.1 is in use: ${err.code ?? err.message}`));
+    });
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolvePort()));
+  });
+}
+
+async function assertPortsFree(config: FleetConfig): Promise<void> {
+  const checks: Promise<void>[] = [assertPortFree(config.redisPort, 'SHOAL_REDIS_PORT')];
+  for (let i = 0; i < config.shards; i += 1) {
+    checks.push(assertPortFree(config.natsPort + i, 'SHOAL_NATS_PORT'));
+    checks.push(assertPortFree(config.natsHttpPort + i, 'SHOAL_NATS_HTTP_PORT'));
+  }
+  for (let i = 0; i < config.proxies; i += 1) {
+    checks.push(assertPortFree(config.mqttPort + i, 'SHOAL_MQTT_PORT'));
+    checks.push(assertPortFree(config.wsPort + i, 'SHOAL_WS_PORT'));
+    checks.push(assertPortFree(config.metricsPort + i, 'SHOAL_METRICS_PORT'));
+  }
+  const failures = (await Promise.allSettled(checks)).filter((r) => r.status === 'rejected');
+  if (failures.length > 0) {
+    const reasons = failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason)));
+    throw new Error(`cannot start the fleet:\n  ${reasons.join('\n  ')}`);
+  }
+}
+
+/** Awaits every start; if one fails, stops those that started and rethrows the first failure. */
+async function startAll<T extends { stop(): Promise<unknown> }>(starts: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(starts);
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed === undefined) return started;
+  await Promise.all(started.map((s) => s.stop()));
+  throw failed.reason;
+}
+
+/** Starts Redis, the shards, the ring file and the proxies, in that order; resolves when all are ready. */
+export async function startFleet(config: FleetConfig, options: FleetOptions = {}): Promise<Fleet> {
+  const state = config.stateDir;
+  const logs = join(state, 'logs');
+  const ringFile = join(state, 'ring.json');
+  const proxyMain = options.proxyMain ?? DEFAULT_PROXY_MAIN;
+  if (!existsSync(proxyMain)) throw new Error(`cannot start the fleet: ${proxyMain} is missing (run make build)`);
+  mkdirSync(logs, { recursive: true });
+  await assertPortsFree(config);
+
+  const proxyEndpoints: ProxyEndpoints[] = Array.from({ length: config.proxies }, (_, i) => ({
+    id: `proxy-${i}`,
+    mqttUrl: `mqtt://127.0.0.1:${config.mqttPort + i}`,
+    wsUrl: `ws://127.0.0.1:${config.wsPort + i}/mqtt`,
+    httpUrl: `http://127.0.0.1:${config.metricsPort + i}`,
+    logFile: join(logs, `proxy-${i}.log`),
+  }));
+
+  const launchRedis = (): Promise<RunningRedisServer> =>
+    startRedisServer({ port: config.redisPort, dir: join(state, 'redis'), logFile: join(logs, 'redis.log'), persistence: 'aof' });
+  const launchShard = (i: number): Promise<RunningNatsServer> =>
+    startNatsServer({
+      port: config.natsPort + i,
+      httpPort: config.natsHttpPort + i,
+      storeDir: join(state, `shard-${i}`),
+      serverName: `shard-${i}`,
+      logFile: join(logs, `shard-${i}.log`),
+    });
+  const launchProxy = (i: number): Promise<SupervisedProcess> => {
+    const endpoints = proxyEndpoints[i];
+    if (endpoints === undefined) throw new RangeError(`no proxy ${i} in a fleet of ${config.proxies}`);
+    const configFile = join(state, `${endpoints.id}.json`);
+    writeFileAtomic(configFile, `${JSON.stringify(buildProxyConfig(config, i, ringFile), null, 2)}\n`);
+    return startProcess({
+      name: endpoints.id,
+      command: process.execPath,
+      args: ['--enable-source-maps', proxyMain],
+      env: { ...process.env, ...options.proxyEnv, SHOAL_PROXY_CONFIG: configFile, SHOAL_PROXY_ID: endpoints.id },
+      logFile: endpoints.logFile,
+      ready: httpReady(`${endpoints.httpUrl}/readyz`),
+      readyTimeoutMs: options.proxyReadyTimeoutMs ?? 30_000,
+      stopTimeoutMs: 15_000,
+    });
+  };
+
+  const [redis] = await startAll([launchRedis()]);
+  let shards: RunningNatsServer[];
+  try {
+    shards = await startAll(Array.from({ length: config.shards }, (_, i) => launchShard(i)));
+    ensureRing(config, ringFile);
+  } catch (err: unknown) {
+    await redis?.stop();
+    throw err;
+  }
+  let proxies: SupervisedProcess[];
+  try {
+    proxies = await startAll(Array.from({ length: config.proxies }, (_, i) => launchProxy(i)));
+  } catch (err: unknown) {
+    await Promise.all(shards.map((s) => s.stop()));
+    await redis?.stop();
+    throw err;
+  }
+  return assembleFleet({ config, ringFile, proxyEndpoints, redis, shards, proxies, launchRedis, launchShard, launchProxy });
+}
+
+interface FleetParts {
+  readonly config: FleetConfig;
+  readonly ringFile: string;
+  readonly proxyEndpoints: readonly ProxyEndpoints[];
+  redis: RunningRedisServer | undefined;
+  readonly shards: (RunningNatsServer | undefined)[];
+  readonly proxies: (SupervisedProcess | undefined)[];
+  readonly launchRedis: () => Promise<RunningRedisServer>;
+  readonly launchShard: (i: number) => Promise<RunningNatsServer>;
+  readonly launchProxy: (i: number) => Promise<SupervisedProcess>;
+}
+
+function checkIndex(i: number, count: number, what: string): void {
+  if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`no ${what} ${i} in a fleet of ${count}`);
+}
+
+function assembleFleet(parts: FleetParts): Fleet {
+  const { config, ringFile, shards, proxies } = parts;
+  const killProxy = async (i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    checkIndex(i, config.proxies, 'proxy');
+    const proxy = proxies[i];
+    proxies[i] = undefined;
+    proxy?.kill(signal);
+    await proxy?.exited;
+  };
+  const stopProxy = async (i: number): Promise<void> => {
+    checkIndex(i, config.proxies, 'proxy');
+    const proxy = proxies[i];
+    proxies[i] = undefined;
+    await proxy?.stop();
+  };
+  const startProxy = async (i: number): Promise<void> => {
+    checkIndex(i, config.proxies, 'proxy');
+    if (proxies[i] === undefined) proxies[i] = await parts.launchProxy(i);
+  };
+  const killShard = async (i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    checkIndex(i, config.shards, 'shard');
+    const shard = shards[i];
+    shards[i] = undefined;
+    shard?.kill(signal);
+    await shard?.exited;
+  };
+  const stopShard = async (i: number): Promise<void> => {
+    checkIndex(i, config.shards, 'shard');
+    const shard = shards[i];
+    shards[i] = undefined;
+    await shard?.stop();
+  };
+  const startShard = async (i: number): Promise<void> => {
+    checkIndex(i, config.shards, 'shard');
+    if (shards[i] === undefined) shards[i] = await parts.launchShard(i);
+  };
+  const stopRedis = async (): Promise<void> => {
+    const redis = parts.redis;
+    parts.redis = undefined;
+    await redis?.stop();
+  };
+  const startRedis = async (): Promise<void> => {
+    parts.redis ??= await parts.launchRedis();
+  };
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    ringFile,
+    proxyEndpoints: parts.proxyEndpoints,
+    redis: () => parts.redis,
+    shard: (i) => shards[i],
+    proxy: (i) => proxies[i],
+    ring: () => JSON.parse(readFileSync(ringFile, 'utf8')) as RingFileDocument,
+    rewriteRing: (doc) => {
+      writeFileAtomic(ringFile, `${JSON.stringify(doc, null, 2)}\n`);
+    },
+    killProxy,
+    stopProxy,
+    startProxy,
+    restartProxy: async (i) => {
+      await stopProxy(i);
+      await startProxy(i);
+    },
+    killShard,
+    stopShard,
+    startShard,
+    restartShard: async (i) => {
+      await stopShard(i);
+      await startShard(i);
+    },
+    stopRedis,
+    startRedis,
+    restartRedis: async () => {
+      await stopRedis();
+      await startRedis();
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        await Promise.all(proxies.map((_, i) => stopProxy(i)));
+        await Promise.all(shards.map((_, i) => stopShard(i)));
+        await stopRedis();
+      })();
+      return stopping;
+    },
+  };
+}
