@@ -18,6 +18,10 @@ done
 [ -n "${SHOAL_K8S_PURGE:-}" ] && purge=1
 log() { [ -n "$quiet" ] || printf 'k8s-down: %s\n' "$*" >&2; }
 
+if [ -d "$STATE" ] && [ -z "${SHOAL_K8S_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
+  exec 9>"$STATE/.lock"; flock 9
+fi
+
 stop() { # <name>: TERM, wait up to 15 s, then KILL; only if the pid still runs our binary
   local f=$STATE/$1.pid pid
   [ -f "$f" ] || return 0
@@ -25,7 +29,7 @@ stop() { # <name>: TERM, wait up to 15 s, then KILL; only if the pid still runs 
   if [[ $pid =~ ^[0-9]+$ ]] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BIN/$1" ]; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 60); do
-      [ -e "/proc/$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BIN/$1" ] || break
+      [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BIN/$1" ] || break   # gone (or a zombie)
       sleep 0.25
     done
     if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BIN/$1" ]; then

@@ -63,7 +63,10 @@ install_tool() {
   printf '%s\n' "$stamp" >"$sfile"
   log "built $name in $((SECONDS - t0))s, $(du -h "$out" | cut -f1)"
   if [ -n "$cdir" ]; then
-    mkdir -p "$cdir" && cp -f "$out" "$cdir/$name.tmp" && mv -f "$cdir/$name.tmp" "$cdir/$name" || true
+    if mkdir -p "$cdir" && cp -f "$out" "$cdir/$name.tmp"; then mv -f "$cdir/$name.tmp" "$cdir/$name"; fi
+    # keep the 3 newest builds of this tool (other clones/branches may pin other versions)
+    # shellcheck disable=SC2012  # our own directory names: no odd characters
+    ls -1dt "$CACHE/$name"-* 2>/dev/null | tail -n +4 | while read -r old; do rm -rf "$old"; done
   fi
 }
 
@@ -141,6 +144,7 @@ pin() {
     echo "go $kgo"; echo
     [ -n "$kgodebug" ] && { echo "godebug $kgodebug"; echo; }
     echo "replace ("
+    # shellcheck disable=SC2013  # module paths have no spaces
     for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/.*#\1#p' "$kmod"); do
       printf '\t%s => %s %s\n' "$m" "$m" "$S"
     done

@@ -61,6 +61,12 @@ free_port() {
   fi
 }
 
+# one k8s-up/k8s-down at a time per state directory
+mkdir -p "$STATE"
+if [ -z "${SHOAL_K8S_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
+  exec 9>"$STATE/.lock"; flock 9; export SHOAL_K8S_LOCKED=1
+fi
+
 # ---------------------------------------------------------------- already up?
 # ports asked for by the caller, and those of the previous run (from the env file)
 req_api=${SHOAL_K8S_PORT:-}; req_etcd=${SHOAL_ETCD_PORT:-}; req_peer=${SHOAL_ETCD_PEER_PORT:-}
@@ -87,7 +93,6 @@ pick() { # <requested> <previous>: requested must be free; previous is reused if
   elif [ -n "$2" ] && port_free "$2"; then echo "$2"
   else free_port; fi
 }
-mkdir -p "$STATE"
 API_PORT=$(pick "$req_api" "$prev_api")
 ETCD_PORT=$(pick "$req_etcd" "$prev_etcd")
 PEER_PORT=$(pick "$req_peer" "$prev_peer")
@@ -97,27 +102,26 @@ while [ "$PEER_PORT" = "$API_PORT" ] || [ "$PEER_PORT" = "$ETCD_PORT" ]; do PEER
 # ---------------------------------------------------------------- certificates
 mkpki() {
   local d=$PKI; rm -rf "$d"; mkdir -p "$d"; chmod 700 "$d"
-  local ossl=(openssl)
-  "${ossl[@]}" req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=shoal-test-ca" \
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=shoal-test-ca" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
   # serving cert for 127.0.0.1/localhost and the in-cluster names of the kubernetes Service
-  "${ossl[@]}" req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
     -keyout "$d/apiserver.key" -out "$d/apiserver.csr" 2>/dev/null
   printf '%s\n' \
     "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local" \
     "extendedKeyUsage=serverAuth" "keyUsage=critical,digitalSignature,keyEncipherment" >"$d/apiserver.ext"
-  "${ossl[@]}" x509 -req -in "$d/apiserver.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+  openssl x509 -req -in "$d/apiserver.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
     -days 3650 -extfile "$d/apiserver.ext" -out "$d/apiserver.crt" 2>/dev/null
   # admin client cert: user "admin" in group system:masters (cluster-admin, like envtest's default user)
-  "${ossl[@]}" req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=admin" \
+  openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=admin" \
     -keyout "$d/admin.key" -out "$d/admin.csr" 2>/dev/null
   printf '%s\n' "extendedKeyUsage=clientAuth" "keyUsage=critical,digitalSignature,keyEncipherment" >"$d/admin.ext"
-  "${ossl[@]}" x509 -req -in "$d/admin.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+  openssl x509 -req -in "$d/admin.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
     -days 3650 -extfile "$d/admin.ext" -out "$d/admin.crt" 2>/dev/null
   # service-account token signing key pair
-  "${ossl[@]}" genrsa -out "$d/sa.key" 2048 2>/dev/null
-  "${ossl[@]}" rsa -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
+  openssl genrsa -out "$d/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
   rm -f "$d"/*.csr "$d"/*.ext "$d"/*.srl
   chmod 600 "$d"/*.key
 }
@@ -140,7 +144,7 @@ etcd_args=(
   --initial-cluster="shoal-test=$PEER_URL" --initial-cluster-state=new
   --unsafe-no-fsync=true --log-level=warn
 )
-setsid "$BIN/etcd" "${etcd_args[@]}" </dev/null >"$STATE/etcd.log" 2>&1 &
+setsid "$BIN/etcd" "${etcd_args[@]}" </dev/null >"$STATE/etcd.log" 2>&1 9>&- &
 echo $! >"$STATE/etcd.pid"
 
 ok=
@@ -186,7 +190,7 @@ fi
 # shellcheck disable=SC2206
 [ -z "${SHOAL_K8S_APISERVER_ARGS:-}" ] || api_args+=($SHOAL_K8S_APISERVER_ARGS)
 
-setsid "$BIN/kube-apiserver" "${api_args[@]}" </dev/null >"$STATE/kube-apiserver.log" 2>&1 &
+setsid "$BIN/kube-apiserver" "${api_args[@]}" </dev/null >"$STATE/kube-apiserver.log" 2>&1 9>&- &
 echo $! >"$STATE/kube-apiserver.pid"
 
 # ---------------------------------------------------------------- kubeconfig + env
