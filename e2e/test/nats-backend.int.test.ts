@@ -247,7 +247,7 @@ describe('NatsBackend on real nats-server shards', () => {
 
   it('publishes QoS 0 to the owning shard and delivers it to an interest of another proxy', async () => {
     const got = collector();
-    b.backend.addInterest({ filter: 'q0/+/temp' }, got.handler);
+    await b.backend.addInterest({ filter: 'q0/+/temp' }, got.handler);
     await flush(b);
     const topics = ['q0/1/temp', 'q0/2/temp', 'q0/3/temp', 'q0/4/temp'];
     for (const topic of topics) await a.backend.publish(message(topic, `t=${topic}`, { originClientId: 'dev-1' }));
@@ -263,7 +263,7 @@ describe('NatsBackend on real nats-server shards', () => {
 
   it('stores QoS 1 on the owning shard and delivers it with its stream sequence', async () => {
     const got = collector();
-    b.backend.addInterest({ filter: 'q1/#' }, got.handler);
+    await b.backend.addInterest({ filter: 'q1/#' }, got.handler);
     await flush(b);
     const topic = 'q1/dev/7';
     const properties = { contentType: 'text/plain', correlationData: new Uint8Array([1, 2, 3]), userProperties: { k: ['1', '2'] } };
@@ -294,9 +294,9 @@ describe('NatsBackend on real nats-server shards', () => {
     const parent = collector();
     const all = collector();
     const dollar = collector();
-    b.backend.addInterest({ filter: 'home/#' }, parent.handler);
-    b.backend.addInterest({ filter: '#' }, all.handler);
-    b.backend.addInterest({ filter: '$SYS/#' }, dollar.handler);
+    await b.backend.addInterest({ filter: 'home/#' }, parent.handler);
+    await b.backend.addInterest({ filter: '#' }, all.handler);
+    await b.backend.addInterest({ filter: '$SYS/#' }, dollar.handler);
     await flush(b);
     for (const topic of ['home', 'home/x/y', 'homer', '$SYS/x', 'home/last']) await a.backend.publish(message(topic, topic));
     await parent.take(3);
@@ -323,14 +323,14 @@ describe('NatsBackend on real nats-server shards', () => {
     const byProxy = new Map<DeliveredMessage, string>();
     const key = { filter: 'jobs/+', shareGroup: 'workers' };
     for (const proxy of [a, b]) {
-      proxy.backend.addInterest(key, (m) => {
+      await proxy.backend.addInterest(key, (m) => {
         byProxy.set(m, proxy.id);
         both.handler(m);
       });
     }
     // The same group on another filter is another shared subscription: it gets its own copy.
     const other = collector();
-    a.backend.addInterest({ filter: 'jobs/#', shareGroup: 'workers' }, other.handler);
+    await a.backend.addInterest({ filter: 'jobs/#', shareGroup: 'workers' }, other.handler);
     await Promise.all([flush(a), flush(b)]);
     const count = 60;
     for (let i = 0; i < count; i++) await a.backend.publish(message(`jobs/${i}`, String(i), { qos: i % 2 === 0 ? 0 : 1 }));
@@ -375,7 +375,7 @@ describe('NatsBackend on real nats-server shards', () => {
 
     // An empty retained payload deletes (QoS 1 and QoS 0), and is still delivered live.
     const live = collector();
-    b.backend.addInterest({ filter: 'ret/3/state' }, live.handler);
+    await b.backend.addInterest({ filter: 'ret/3/state' }, live.handler);
     await flush(b);
     await a.backend.publish(message('ret/3/state', '', { qos: 1, retain: true }));
     await a.backend.publish(message('ret/q0/state', '', { retain: true }));
@@ -394,7 +394,7 @@ describe('NatsBackend on real nats-server shards', () => {
 
   it('stores a message published twice with the same id once', async () => {
     const got = collector();
-    b.backend.addInterest({ filter: 'dedup/1' }, got.handler);
+    await b.backend.addInterest({ filter: 'dedup/1' }, got.handler);
     await flush(b);
     const m = message('dedup/1', 'once', { qos: 1 });
     await a.backend.publish(m, { messageId: 'dedup-id-1' });
@@ -410,7 +410,7 @@ describe('NatsBackend on real nats-server shards', () => {
   it('rejects publishes to a stopped or frozen shard within the timeout and recovers when it restarts', async () => {
     const topic = topicOwnedBy(table, 'shard-1', 'fault');
     const got = collector();
-    b.backend.addInterest({ filter: 'fault/#' }, got.handler);
+    await b.backend.addInterest({ filter: 'fault/#' }, got.handler);
     await flush(b);
     await a.backend.publish(message(topic, 'retained-before', { qos: 1, retain: true }));
 
@@ -462,8 +462,8 @@ describe('NatsBackend on real nats-server shards', () => {
     const oldOwner = servers[shardIndex(moved)]!;
     const literal = collector();
     const wildcard = collector();
-    b.backend.addInterest({ filter: moved }, literal.handler);
-    b.backend.addInterest({ filter: 'move/+' }, wildcard.handler);
+    await b.backend.addInterest({ filter: moved }, literal.handler);
+    await b.backend.addInterest({ filter: 'move/+' }, wildcard.handler);
     await flush(b);
     const movedSubject = `mqtt.${topicToSubject(moved)}`;
     const subjectsOf = async (server: RunningNatsServer): Promise<string[]> =>
@@ -502,7 +502,7 @@ describe('NatsBackend on real nats-server shards', () => {
     const topic = topicOwnedBy(table, 'shard-0', 'transit');
     const newOwner = transition.publishTarget(topic).id;
     const got = collector();
-    b.backend.addInterest({ filter: topic }, got.handler);
+    await b.backend.addInterest({ filter: topic }, got.handler);
     await Promise.all([a.backend.applyRing(transition), b.backend.applyRing(transition)]);
     await Promise.all([ready(a), ready(b)]);
     await flush(b);
@@ -535,7 +535,7 @@ describe('NatsBackend on real nats-server shards', () => {
       expect(late.backend.isReady()).toBe(false);
       await expect(late.backend.publish(message('x', 'y', { qos: 1 }))).rejects.toBeInstanceOf(BackendUnavailableError);
       const got = collector();
-      late.backend.addInterest({ filter: 'late/#' }, got.handler);
+      await late.backend.addInterest({ filter: 'late/#' }, got.handler);
       const server = await startNatsServer({ storeDir: join(dir, 'late', 'js'), serverName: 'late', port, httpPort });
       servers.push(server);
       await ready(late);

@@ -44,8 +44,9 @@ export class MemoryBackend implements MessageBackend {
     return Promise.resolve();
   }
 
-  addInterest(key: InterestKey, handler: DeliveryHandler): void {
+  addInterest(key: InterestKey, handler: DeliveryHandler): Promise<void> {
     this.interests.set(interestId(key), { key, handler });
+    return Promise.resolve();
   }
 
   removeInterest(key: InterestKey): void {

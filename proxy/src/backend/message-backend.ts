@@ -34,8 +34,12 @@ export interface MessageBackend {
    */
   publish(message: Message, options?: PublishOptions): Promise<void>;
 
-  /** Starts delivering messages matching the interest to `handler`. Called once per distinct interest. */
-  addInterest(key: InterestKey, handler: DeliveryHandler): void;
+  /**
+   * Starts delivering messages matching the interest to `handler`. Called once per distinct interest. Resolves
+   * once the shards have registered it, so a message published after that is delivered (bounded wait: a shard
+   * that does not answer does not hold the caller up for long).
+   */
+  addInterest(key: InterestKey, handler: DeliveryHandler): Promise<void>;
 
   /** Stops the interest started by `addInterest` with an equal key. */
   removeInterest(key: InterestKey): void;

@@ -7,6 +7,8 @@ interface Interest {
   readonly key: InterestKey;
   readonly members: LocalSubscriber[];
   next: number;
+  /** Settles once the shards registered the interest. */
+  ready: Promise<void>;
 }
 
 /** Identity of an interest: its filter and share group. */
@@ -28,16 +30,17 @@ export class Broker implements MessageRouter {
     return this.backend.publish(message, options);
   }
 
-  attach(subscriber: LocalSubscriber): void {
+  attach(subscriber: LocalSubscriber): Promise<void> {
     const id = interestId(subscriber.key);
     let interest = this.interests.get(id);
     if (interest === undefined) {
-      const created: Interest = { key: subscriber.key, members: [], next: 0 };
+      const created: Interest = { key: subscriber.key, members: [], next: 0, ready: Promise.resolve() };
       interest = created;
       this.interests.set(id, created);
-      this.backend.addInterest(subscriber.key, (message) => this.dispatch(created, message));
+      created.ready = this.backend.addInterest(subscriber.key, (message) => this.dispatch(created, message));
     }
     interest.members.push(subscriber);
+    return interest.ready;
   }
 
   detach(subscriber: LocalSubscriber): void {

@@ -45,8 +45,9 @@ export class ClientHandler implements RegisteredClient {
   inboundPending = 0;
   readonly replies: OrderedReplies<Packet>;
   private lastActivityMs: number;
-  private normalDisconnect = false;
   private readonly queued: Packet[] = [];
+  /** Packets waiting for a QoS 1/2 store slot (see onPacket). */
+  private readonly held: Packet[] = [];
   private connectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private readonly closed: Promise<void>;
@@ -61,6 +62,7 @@ export class ClientHandler implements RegisteredClient {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     ctx.metrics.connectionOpened();
     this.connectTimer = setTimeout(() => this.connectTimedOut(), ctx.limits.connectTimeoutMs);
+    this.connectTimer.unref();
     conn.start({
       onPacket: (packet) => this.onPacket(packet),
       onError: (error) => this.fail(error),
@@ -82,9 +84,8 @@ export class ClientHandler implements RegisteredClient {
     for (const packet of pending) this.dispatch(packet);
   }
 
-  /** The client sent DISCONNECT: close without publishing the will (unless v5 0x04 kept it). */
+  /** The client sent DISCONNECT: close; the will was discarded unless v5 reason 0x04 kept it [MQTT-3.14.4-3]. */
   disconnectedNormally(): void {
-    this.normalDisconnect = true;
     this.conn.end();
   }
 
@@ -135,11 +136,32 @@ export class ClientHandler implements RegisteredClient {
     this.conn.end();
   }
 
+  /**
+   * A QoS 1/2 store of this connection finished: packets held back for the Receive Maximum go on, in order, and
+   * reading resumes once none is held.
+   */
+  storeSettled(): void {
+    const limit = this.ctx.limits.receiveMaximum;
+    while (this.held.length > 0 && this.inboundPending < limit && this.state === 'connected') {
+      const packet = this.held.shift();
+      if (packet !== undefined) this.dispatch(packet);
+    }
+    if (this.held.length === 0) this.conn.resume();
+  }
+
   private onPacket(packet: Packet): void {
     this.lastActivityMs = this.ctx.clock.now();
     this.ctx.metrics.packetReceived(packet.cmd);
     if (this.state === 'connecting') {
       this.queued.push(packet); // pipelined after CONNECT: handled once CONNACK is out
+      return;
+    }
+    // Flow control: at most Receive Maximum QoS 1/2 stores run per connection. A PUBLISH beyond it waits here
+    // with every packet after it (order is kept) and reading pauses, so what waits is bounded by one read.
+    const atLimit = packet.cmd === 'publish' && packet.qos > 0 && this.inboundPending >= this.ctx.limits.receiveMaximum;
+    if (atLimit || this.held.length > 0) {
+      this.held.push(packet);
+      this.conn.pause();
       return;
     }
     this.dispatch(packet);
@@ -182,7 +204,7 @@ export class ClientHandler implements RegisteredClient {
       return;
     }
     this.session?.detach();
-    if (this.will !== undefined && !this.normalDisconnect) this.scheduleWill(this.will);
+    if (this.will !== undefined) this.scheduleWill(this.will); // [MQTT-3.1.2-8] DISCONNECT 0x00 removed it
     void this.storeSession().finally(() => this.resolveClosed());
   }
 
@@ -190,10 +212,12 @@ export class ClientHandler implements RegisteredClient {
   private scheduleWill(will: Will): void {
     const sessionSeconds = this.persistent ? (this.session?.expiryIntervalSeconds ?? 0) : 0;
     const delaySeconds = Math.min(will.delaySeconds, sessionSeconds);
-    const { router, log } = this.ctx;
+    const { router, log, clock } = this.ctx;
     const messageId = this.ctx.nextMessageId();
     this.ctx.registry.scheduleWill(this.clientId, delaySeconds * 1000, () => {
-      router.publish(will.message, { messageId }).catch((err: unknown) => log.warn({ err, topic: will.message.topic }, 'will not published'));
+      // its Message Expiry Interval runs from now, when it is published (MQTT 5 §3.1.3.2.4)
+      const expiry = will.expirySeconds === undefined ? {} : { expiresAtMs: clock.now() + will.expirySeconds * 1000 };
+      router.publish({ ...will.message, ...expiry }, { messageId }).catch((err: unknown) => log.warn({ err, topic: will.message.topic }, 'will not published'));
     });
   }
 

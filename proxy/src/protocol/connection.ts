@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import { ProtocolError } from '../errors.js';
+import { CONNECT_PREAMBLE_BYTES, connectProtocolLevel } from './connect-preamble.js';
 import { FrameGuard } from './frame-guard.js';
 import { ReasonCode } from './reason-codes.js';
 import type { SendResult } from './outbound-flow.js';
@@ -47,6 +48,8 @@ export class Connection {
   private readonly guard: FrameGuard;
   private events: ConnectionEvents | undefined;
   private closed = false;
+  /** The first bytes, until they tell the protocol level of the CONNECT (see connect-preamble.ts). */
+  private preamble: Buffer | undefined = Buffer.alloc(0);
 
   constructor(
     private readonly stream: Duplex,
@@ -130,11 +133,32 @@ export class Connection {
     this.options.hooks.bytesIn(chunk.length);
     try {
       this.guard.inspect(chunk);
+      if (this.preamble !== undefined) this.readPreamble(chunk);
     } catch (err: unknown) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       return;
     }
     this.parser.parse(chunk);
+  }
+
+  /**
+   * Learns the protocol level before the parser sees the CONNECT: a v5 client is answered in v5 even when its
+   * CONNECT is malformed, and an unknown level gets CONNACK 0x01 / 0x84 rather than a bare close [MQTT-3.1.2-2].
+   */
+  private readPreamble(chunk: Buffer): void {
+    const bytes = Buffer.concat([this.preamble ?? Buffer.alloc(0), chunk.subarray(0, CONNECT_PREAMBLE_BYTES)]);
+    const level = connectProtocolLevel(bytes);
+    if (level === 'more') {
+      this.preamble = bytes;
+      return;
+    }
+    this.preamble = undefined;
+    if (level === undefined) return;
+    const version = level & 0x7f; // bit 7 marks a bridge (mosquitto), as mqtt-packet accepts it
+    if (version === 5) this.protocolVersion = 5;
+    else if (version !== 3 && version !== 4) {
+      throw new ProtocolError(ReasonCode.UnsupportedProtocolVersion, `protocol level ${level} is not supported`);
+    }
   }
 
   private fail(error: Error): void {

@@ -67,7 +67,11 @@ export class OutboundFlow {
     this.inflightMax = Math.min(inflightMax, this.options.inflightMax);
     for (const [packetId, entry] of this.inflight) {
       if (entry.released) sender.pubrel(packetId);
-      else this.sendPublish(entry.message, packetId, true);
+      // [MQTT-3.1.2-28] a re-send above the client's (new) Maximum Packet Size is discarded as if it were completed
+      else if (!this.sendPublish(entry.message, packetId, true)) {
+        this.inflight.delete(packetId);
+        this.ids.release(packetId);
+      }
     }
     this.pump();
   }

@@ -13,8 +13,11 @@ export interface LocalSubscriber {
 /** Publishing and subscribing as seen by a connection. */
 export interface MessageRouter {
   publish(message: Message, options?: PublishOptions): Promise<void>;
-  /** Adds a local subscriber; the first one for a key opens the interest on the shards. */
-  attach(subscriber: LocalSubscriber): void;
+  /**
+   * Adds a local subscriber; the first one for a key opens the interest on the shards. Resolves once the shards
+   * registered the interest (messages published from then on reach the subscriber).
+   */
+  attach(subscriber: LocalSubscriber): Promise<void>;
   /** Removes a local subscriber; the last one for a key closes the interest. */
   detach(subscriber: LocalSubscriber): void;
   readRetained(filter: string): Promise<readonly Message[]>;

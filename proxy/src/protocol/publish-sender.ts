@@ -1,4 +1,5 @@
 import type { IPublishPacket } from 'mqtt-packet';
+import type { ForwardedProperties } from '../backend/message.js';
 import type { Connection } from './connection.js';
 import type { OutboundMessage, OutboundSender, SendResult } from './outbound-flow.js';
 import { OutboundTopicAliases } from './topic-aliases.js';
@@ -6,6 +7,27 @@ import { OutboundTopicAliases } from './topic-aliases.js';
 /** A Buffer view of bytes without copying them. */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+type PublishProperties = NonNullable<IPublishPacket['properties']>;
+
+/** The properties a delivery carries unchanged from the PUBLISH [MQTT-3.3.2-4] [MQTT-3.3.2-15..17] [MQTT-3.3.2-20]. */
+function forwardedProperties(forwarded: ForwardedProperties | undefined): PublishProperties {
+  if (forwarded === undefined) return {};
+  const { payloadFormatIndicator, contentType, responseTopic, correlationData, userProperties } = forwarded;
+  return {
+    ...(payloadFormatIndicator === undefined ? {} : { payloadFormatIndicator }),
+    ...(contentType === undefined ? {} : { contentType }),
+    ...(responseTopic === undefined ? {} : { responseTopic }),
+    ...(correlationData === undefined ? {} : { correlationData: asBuffer(correlationData) }),
+    ...(userProperties === undefined ? {} : { userProperties }),
+  };
+}
+
+/** The Subscription Identifier property: one number, or a list when the delivery carries several [MQTT-3.3.4-3]. */
+function subscriptionIdentifiers(ids: readonly number[] | undefined): PublishProperties {
+  if (ids === undefined || ids.length === 0) return {};
+  return { subscriptionIdentifier: ids.length === 1 ? (ids[0] ?? 0) : [...ids] };
 }
 
 /** Writes a session's outbound PUBLISH and PUBREL packets to one connection, at its protocol version. */
@@ -38,18 +60,11 @@ export class PublishSender implements OutboundSender {
 
     const aliased = this.aliases.apply(message.topic);
     packet.topic = aliased.topic;
-    const forwarded = message.properties;
     packet.properties = {
-      ...(forwarded?.payloadFormatIndicator === undefined ? {} : { payloadFormatIndicator: forwarded.payloadFormatIndicator }),
-      ...(forwarded?.contentType === undefined ? {} : { contentType: forwarded.contentType }),
-      ...(forwarded?.responseTopic === undefined ? {} : { responseTopic: forwarded.responseTopic }),
-      ...(forwarded?.correlationData === undefined ? {} : { correlationData: asBuffer(forwarded.correlationData) }),
-      ...(forwarded?.userProperties === undefined ? {} : { userProperties: forwarded.userProperties }),
+      ...forwardedProperties(message.properties),
       ...(messageExpiryInterval === undefined ? {} : { messageExpiryInterval }),
       ...(aliased.alias === undefined ? {} : { topicAlias: aliased.alias }),
-      ...(message.subscriptionIds === undefined || message.subscriptionIds.length === 0
-        ? {}
-        : { subscriptionIdentifier: message.subscriptionIds.length === 1 ? (message.subscriptionIds[0] ?? 0) : [...message.subscriptionIds] }),
+      ...subscriptionIdentifiers(message.subscriptionIds),
     };
     const result = this.conn.send(packet);
     if (result === 'too-large' && aliased.alias !== undefined && aliased.topic !== '') this.aliases.undo(message.topic);

@@ -85,10 +85,17 @@ export class Session {
     };
   }
 
-  /** Connects the session to a live connection: subscriptions start receiving, unacknowledged messages go again. */
-  attach(sender: OutboundSender, clientReceiveMaximum: number): void {
+  /**
+   * Registers every subscription with the router (a resumed session's live delivery starts); resolves once the
+   * shards confirmed them. Messages arriving before `attachOutbound` wait in the outbound queue.
+   */
+  async resubscribe(): Promise<void> {
     this.attached = true;
-    for (const sub of this.subscriptions.values()) this.deps.router.attach(sub);
+    await Promise.all([...this.subscriptions.values()].map((sub) => this.deps.router.attach(sub)));
+  }
+
+  /** Starts outbound delivery on a connection (after CONNACK): unacknowledged messages go again, then the queue. */
+  attachOutbound(sender: OutboundSender, clientReceiveMaximum: number): void {
     this.outbound.attach(sender, clientReceiveMaximum);
   }
 
@@ -104,16 +111,17 @@ export class Session {
    * Adds or replaces a subscription [MQTT-3.8.4-3]; returns whether one with the same filter existed and whether
    * retained messages should be sent for it (Retain Handling, [MQTT-3.3.1-9], [MQTT-3.3.1-10], [MQTT-3.3.1-11]).
    */
-  subscribe(record: SubscriptionRecord): { existed: boolean; sendRetained: boolean } {
+  subscribe(record: SubscriptionRecord): { existed: boolean; sendRetained: boolean; ready: Promise<void> } {
     const previous = this.subscriptions.get(record.topicFilter);
-    if (previous !== undefined && this.attached) this.deps.router.detach(previous);
     const sub = new ActiveSubscription(record, this);
     this.subscriptions.set(record.topicFilter, sub);
-    if (this.attached) this.deps.router.attach(sub);
+    // the new subscription is registered before the old one goes, so a shared interest is never dropped between
+    const ready = this.attached ? this.deps.router.attach(sub) : Promise.resolve();
+    if (previous !== undefined && this.attached) this.deps.router.detach(previous);
     const existed = previous !== undefined;
     // shared subscriptions never receive retained messages at subscribe time (MQTT 5 §4.8.2)
     const sendRetained = !sub.isShared && (record.retainHandling === 0 || (record.retainHandling === 1 && !existed));
-    return { existed, sendRetained };
+    return { existed, sendRetained, ready };
   }
 
   /** Removes a subscription; false when there was none [MQTT-3.10.4-?: UNSUBACK 0x11]. */

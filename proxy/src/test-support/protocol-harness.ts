@@ -3,6 +3,7 @@
 import { duplexPair, type Duplex } from 'node:stream';
 import mqtt, { type Packet } from 'mqtt-packet';
 import { MemoryBackend } from '../backend/memory-backend.js';
+import type { MessageBackend } from '../backend/message-backend.js';
 import { Broker } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
 import { parseProxyConfig } from '../config/load.js';
@@ -35,9 +36,11 @@ export class TestClient {
   private ended = false;
   readonly closed: Promise<void>;
 
+  /** @param peer the server's end of the pair, destroyed with ours by `destroy()` (duplexPair does not link them). */
   constructor(
     private readonly stream: Duplex,
     readonly protocolVersion: 3 | 4 | 5,
+    private readonly peer?: Duplex,
   ) {
     this.parser = mqtt.parser({ protocolVersion });
     this.parser.on('packet', (packet: Packet) => this.arrive(packet));
@@ -91,14 +94,49 @@ export class TestClient {
     return this.expect('connack');
   }
 
+  /** Sends SUBSCRIBE and returns the SUBACK, which must be the next packet. */
+  async subscribe(
+    subscriptions: mqtt.ISubscription[],
+    properties?: mqtt.ISubscribePacket['properties'],
+    messageId = 1,
+  ): Promise<mqtt.ISubackPacket> {
+    this.send({ cmd: 'subscribe', messageId, subscriptions, ...(properties === undefined ? {} : { properties }) });
+    return this.expect('suback');
+  }
+
+  /** Sends a PUBLISH; QoS 0, no flags and no packet id unless `fields` says otherwise. */
+  publish(topic: string, payload: string | Uint8Array, fields: Partial<mqtt.IPublishPacket> = {}): void {
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
+    this.send({ cmd: 'publish', topic, payload: bytes, qos: 0, dup: false, retain: false, ...fields });
+  }
+
+  /** PINGREQ, then the PINGRESP must be the next packet: proves the server sent nothing else before it. */
+  async ping(): Promise<void> {
+    this.send({ cmd: 'pingreq' });
+    await this.expect('pingresp');
+  }
+
+  /** Every packet the server sent before its PINGRESP to a PINGREQ sent now (what has arrived so far). */
+  async drain(): Promise<Packet[]> {
+    this.send({ cmd: 'pingreq' });
+    const packets: Packet[] = [];
+    for (;;) {
+      const packet = await this.next();
+      if (packet === undefined) throw new Error('closed before PINGRESP');
+      if (packet.cmd === 'pingresp') return packets;
+      packets.push(packet);
+    }
+  }
+
   /** Closes the client side. */
   end(): void {
     this.stream.end();
   }
 
-  /** Drops the connection without DISCONNECT (an abnormal close). */
+  /** Drops the connection without DISCONNECT (an abnormal close): both ends go, as when the network fails. */
   destroy(): void {
     this.stream.destroy();
+    this.peer?.destroy();
   }
 
   get isClosed(): boolean {
@@ -115,19 +153,22 @@ export class TestClient {
 export interface HarnessOptions {
   readonly limits?: Partial<ProxyLimits>;
   readonly admission?: () => Admission;
+  /** Puts a backend in front of the memory one, e.g. a GatedBackend whose stores the test settles by hand. */
+  readonly backend?: (memory: MemoryBackend) => MessageBackend;
 }
 
 /** A proxy core in memory, for protocol tests. */
 export class ProtocolHarness {
   readonly clock = new ManualClock();
   readonly backend = new MemoryBackend();
-  readonly broker = new Broker(this.backend);
+  readonly broker: Broker;
   readonly sessions = new MemorySessionStore(this.clock);
   readonly registry = new ClientRegistry();
   readonly ctx: ProxyContext;
   private readonly clients: TestClient[] = [];
 
   constructor(options: HarnessOptions = {}) {
+    this.broker = new Broker(options.backend?.(this.backend) ?? this.backend);
     const config = parseProxyConfig({ proxyId: 'test', listeners: {}, ring: { file: 'unused' }, limits: options.limits ?? {} });
     this.ctx = {
       proxyId: 'test',
@@ -146,9 +187,11 @@ export class ProtocolHarness {
   /** A new client connection (not yet connected at the MQTT level). */
   client(protocolVersion: 3 | 4 | 5 = 5): TestClient {
     const [serverSide, clientSide] = duplexPair();
+    // duplexPair does not link the ends' destruction; a socket the server destroys closes for the client too
+    serverSide.on('close', () => clientSide.destroy());
     const conn = new Connection(serverSide, { maxPacketSizeBytes: this.ctx.limits.maxPacketSizeBytes, hooks: noMetrics, remoteAddress: 'test' });
     new ClientHandler(conn, this.ctx);
-    const client = new TestClient(clientSide, protocolVersion);
+    const client = new TestClient(clientSide, protocolVersion, serverSide);
     this.clients.push(client);
     return client;
   }

@@ -49,8 +49,12 @@ export class InterestSet {
 
   constructor(private readonly options: InterestSetOptions) {}
 
-  /** Starts an interest on `targets`; a second add with an equal key replaces the handler. */
-  add(key: InterestKey, handler: DeliveryHandler, targets: readonly ShardSpec[]): void {
+  /**
+   * Starts an interest on `targets`; a second add with an equal key replaces the handler. Resolves once every
+   * connected target shard has registered the subscriptions (a flush round trip), or after `flushTimeoutMs`:
+   * the caller acknowledges a SUBSCRIBE only when messages published from then on will arrive.
+   */
+  add(key: InterestKey, handler: DeliveryHandler, targets: readonly ShardSpec[], flushTimeoutMs = 2_000): Promise<void> {
     this.remove(key);
     const interest: Interest = {
       key,
@@ -63,6 +67,14 @@ export class InterestSet {
     };
     this.interests.set(interestId(key), interest);
     for (const shardId of interest.targets) this.attach(interest, shardId);
+    const flushes = [...interest.held.values()].map((held) => held.nc.flush().catch(() => undefined));
+    if (flushes.length === 0) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, flushTimeoutMs);
+      timer.unref();
+    });
+    return Promise.race([Promise.all(flushes).then(() => undefined), timeout]).finally(() => clearTimeout(timer));
   }
 
   remove(key: InterestKey): void {

@@ -170,9 +170,9 @@ export class NatsBackend implements MessageBackend {
     await Promise.all(work);
   }
 
-  addInterest(key: InterestKey, handler: DeliveryHandler): void {
-    if (this.closed) return;
-    this.interests.add(key, handler, this.table.subscriptionTargets(key.filter));
+  addInterest(key: InterestKey, handler: DeliveryHandler): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.interests.add(key, handler, this.table.subscriptionTargets(key.filter));
   }
 
   removeInterest(key: InterestKey): void {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { Message } from '../../backend/message.js';
 import { ProtocolError } from '../../errors.js';
-import { SESSION_NEVER_EXPIRES } from '../../sessions/session-store.js';
+import { SESSION_NEVER_EXPIRES, type SessionRecord } from '../../sessions/session-store.js';
 import type { ClientHandler } from '../client-handler.js';
 import { PublishSender } from '../publish-sender.js';
 import { ReasonCode } from '../reason-codes.js';
@@ -49,23 +49,22 @@ function negotiate(client: ClientHandler, packet: IConnectPacket): Negotiated {
   }
   // v3: clean=false means the session never expires; v5: Session Expiry Interval (absent = 0) [MQTT-3.1.2-11]
   const sessionExpirySeconds = isV5 ? (packet.properties?.sessionExpiryInterval ?? 0) : cleanStart ? 0 : SESSION_NEVER_EXPIRES;
+  return { clientId, assignedClientId, cleanStart, sessionExpirySeconds, ...keepaliveOf(client, packet) };
+}
+
+/** The keepalive in force, and the Server Keep Alive announced when the bound replaced the client's (v5) [MQTT-3.2.2-21]. */
+function keepaliveOf(client: ClientHandler, packet: IConnectPacket): Pick<Negotiated, 'keepaliveSeconds' | 'serverKeepAlive'> {
   const maxKeepalive = client.ctx.limits.maxKeepaliveSeconds;
   const requested = packet.keepalive ?? 0;
-  const bounded = maxKeepalive > 0 && (requested === 0 || requested > maxKeepalive);
-  const keepaliveSeconds = bounded && isV5 ? maxKeepalive : requested;
-  return {
-    clientId,
-    assignedClientId,
-    cleanStart,
-    sessionExpirySeconds,
-    keepaliveSeconds,
-    serverKeepAlive: bounded && isV5 ? maxKeepalive : undefined, // [MQTT-3.2.2-21]
-  };
+  const bounded = client.isV5 && maxKeepalive > 0 && (requested === 0 || requested > maxKeepalive);
+  return bounded ? { keepaliveSeconds: maxKeepalive, serverKeepAlive: maxKeepalive } : { keepaliveSeconds: requested, serverKeepAlive: undefined };
 }
 
 function readWill(client: ClientHandler, packet: IConnectPacket, clientId: string): void {
   const will = packet.will;
-  if (will === undefined || will === null) return;
+  if (will === undefined) return;
+  const willQos: number = will.qos ?? 0; // mqtt-packet passes a Will QoS of 3 through, whatever its type says
+  if (willQos > 2) throw new ProtocolError(ReasonCode.MalformedPacket, 'will QoS 3'); // [MQTT-3.1.2-14]
   validateTopicName(will.topic, client.ctx.limits);
   const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
   const properties = client.isV5 ? forwardedProperties(will.properties) : undefined;
@@ -76,10 +75,10 @@ function readWill(client: ClientHandler, packet: IConnectPacket, clientId: strin
     qos: will.qos ?? 0,
     retain: will.retain === true,
     ...(properties === undefined ? {} : { properties }),
-    ...(expiry === undefined ? {} : { expiresAtMs: client.ctx.clock.now() + expiry * 1000 }),
     originClientId: clientId,
   };
-  client.will = { message, delaySeconds: client.isV5 ? (will.properties?.willDelayInterval ?? 0) : 0 };
+  const delaySeconds = client.isV5 ? (will.properties?.willDelayInterval ?? 0) : 0;
+  client.will = { message, delaySeconds, ...(expiry === undefined ? {} : { expirySeconds: expiry }) };
 }
 
 function admit(client: ClientHandler): void {
@@ -131,23 +130,39 @@ export async function handleConnect(client: ClientHandler, packet: IConnectPacke
   }
 }
 
-async function openSession(client: ClientHandler, packet: IConnectPacket, negotiated: Negotiated): Promise<void> {
+/** Applies what CONNECT negotiated to the connection (before any await). */
+function applyNegotiated(client: ClientHandler, packet: IConnectPacket, negotiated: Negotiated): void {
   const { ctx, conn } = client;
-  const { clientId } = negotiated;
-  client.clientId = clientId;
+  client.clientId = negotiated.clientId;
   client.keepaliveMs = negotiated.keepaliveSeconds * 1000;
   client.persistent = negotiated.sessionExpirySeconds > 0;
   client.problemInformation = packet.properties?.requestProblemInformation !== false;
   client.inboundAliases = new InboundTopicAliases(client.isV5 ? ctx.limits.topicAliasMaximum : 0);
   conn.maxOutboundPacketBytes = packet.properties?.maximumPacketSize ?? Number.MAX_SAFE_INTEGER;
+}
 
+/** Claims the client id and takes the stored session; undefined when the connection went away meanwhile. */
+async function takeSession(client: ClientHandler, negotiated: Negotiated): Promise<{ record: SessionRecord | undefined } | undefined> {
+  const { ctx, conn } = client;
+  const { clientId } = negotiated;
   await ctx.registry.claim(clientId, client);
   // a will waiting for this session: a resumed session cancels it [MQTT-3.1.3-9], a clean start ends the session
   if (negotiated.cleanStart) ctx.registry.fireWillNow(clientId);
   else ctx.registry.cancelWill(clientId);
-
   const record = await ctx.sessions.open(clientId, negotiated.cleanStart);
-  if (conn.isClosed || !ctx.registry.holds(clientId, client)) return; // gone or taken over meanwhile
+  if (conn.isClosed || !ctx.registry.holds(clientId, client)) {
+    // gone or taken over meanwhile: put back the session this connection took, unchanged
+    if (record !== undefined) await ctx.sessions.save(record);
+    return undefined;
+  }
+  return { record };
+}
+
+async function openSession(client: ClientHandler, packet: IConnectPacket, negotiated: Negotiated): Promise<void> {
+  const { ctx, conn } = client;
+  applyNegotiated(client, packet, negotiated);
+  const taken = await takeSession(client, negotiated);
+  if (taken === undefined) return;
   const deps = {
     router: ctx.router,
     clock: ctx.clock,
@@ -155,13 +170,21 @@ async function openSession(client: ClientHandler, packet: IConnectPacket, negoti
     inflightMax: ctx.limits.maxInflightOut,
     queueMax: ctx.limits.maxQueuedMessages,
   };
-  const session = record === undefined ? new Session(clientId, negotiated.sessionExpirySeconds, deps) : Session.restore(record, deps);
+  const { record } = taken;
+  const session = record === undefined ? new Session(negotiated.clientId, negotiated.sessionExpirySeconds, deps) : Session.restore(record, deps);
   session.expiryIntervalSeconds = negotiated.sessionExpirySeconds;
   client.session = session;
+  await session.resubscribe(); // a resumed session's subscriptions are live before CONNACK
+  if (client.state === 'closed') {
+    // the connection closed while the subscriptions were registered: leave the session as it was found
+    session.detach();
+    if (client.persistent) await ctx.sessions.save(session.toRecord(conn.protocolVersion));
+    return;
+  }
   conn.send(connack(client, negotiated, record !== undefined)); // [MQTT-3.2.2-2] session present
   ctx.metrics.connect('accepted');
   const receiveMaximum = packet.properties?.receiveMaximum ?? 65_535;
   const topicAliasMaximum = client.isV5 ? (packet.properties?.topicAliasMaximum ?? 0) : 0;
-  session.attach(new PublishSender(conn, topicAliasMaximum), receiveMaximum);
+  session.attachOutbound(new PublishSender(conn, topicAliasMaximum), receiveMaximum);
   client.connected();
 }

@@ -21,21 +21,28 @@ export function dispatchPacket(client: ClientHandler, packet: Packet): Promise<v
     case 'publish':
       return handlePublish(client, packet);
     case 'puback':
-      return handlePuback(client, packet);
+      handlePuback(client, packet);
+      return undefined;
     case 'pubrec':
-      return handlePubrec(client, packet);
+      handlePubrec(client, packet);
+      return undefined;
     case 'pubrel':
-      return handlePubrel(client, packet);
+      handlePubrel(client, packet);
+      return undefined;
     case 'pubcomp':
-      return handlePubcomp(client, packet);
+      handlePubcomp(client, packet);
+      return undefined;
     case 'subscribe':
       return handleSubscribe(client, packet);
     case 'unsubscribe':
-      return handleUnsubscribe(client, packet);
+      handleUnsubscribe(client, packet);
+      return undefined;
     case 'pingreq':
-      return handlePingreq(client);
+      handlePingreq(client);
+      return undefined;
     case 'disconnect':
-      return handleDisconnect(client, packet);
+      handleDisconnect(client, packet);
+      return undefined;
     case 'auth':
       return handleAuth(client, packet);
     case 'connack':

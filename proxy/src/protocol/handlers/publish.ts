@@ -1,4 +1,4 @@
-import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type { IPublishPacket } from 'mqtt-packet';
 import type { ForwardedProperties, Message } from '../../backend/message.js';
 import { ProtocolError } from '../../errors.js';
 import type { ClientHandler } from '../client-handler.js';
@@ -45,24 +45,53 @@ function toMessage(client: ClientHandler, packet: IPublishPacket, topic: string)
   };
 }
 
+/** Fields a client's PUBLISH must not carry. */
+function checkPacketFields(client: ClientHandler, packet: IPublishPacket): void {
+  if (packet.qos > 0 && packet.messageId === 0) {
+    throw new ProtocolError(ReasonCode.ProtocolError, 'packet identifier 0'); // [MQTT-2.2.1-3]
+  }
+  if (client.isV5 && packet.properties?.subscriptionIdentifier !== undefined) {
+    throw new ProtocolError(ReasonCode.ProtocolError, 'subscription identifier on a PUBLISH from a client'); // [MQTT-3.3.4-6]
+  }
+}
+
+/**
+ * Whether a PUBLISH belongs to a QoS 2 flow still open (PUBREC sent, PUBREL not yet received); any other QoS 1/2
+ * PUBLISH is checked against the Receive Maximum first.
+ */
+function isOpenQos2Flow(client: ClientHandler, packet: IPublishPacket): boolean {
+  const qos2In = client.session?.qos2In;
+  if (packet.qos === 2 && qos2In?.has(packet.messageId ?? 0) === true) return true;
+  // [MQTT-3.3.4-9] a v5 client must not exceed the Receive Maximum we announced. Stores in flight never exceed it
+  // (ClientHandler holds further PUBLISHes back and pauses reading), so what counts here is QoS 2 flows waiting
+  // for PUBREL, which count until PUBCOMP [MQTT-3.3.4-7] (MQTT 5 §4.9). Common clients (MQTT.js) pipeline without
+  // counting; they are slowed down by the hold, and only a client twice over the limit is cut off.
+  const unacknowledged = client.inboundPending + (qos2In?.size ?? 0);
+  if (packet.qos > 0 && client.isV5 && unacknowledged >= 2 * client.ctx.limits.receiveMaximum) {
+    throw new ProtocolError(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded');
+  }
+  return false;
+}
+
 /** A problem with one message that the v5 acknowledgement can report without closing the connection. */
 class PayloadError extends ProtocolError {}
 
 /**
  * PUBLISH from a client. QoS 0 is sent on at once; QoS 1 gets PUBACK and QoS 2 PUBREC only after the owning
- * shard's JetStream stored the message, in arrival order [MQTT-4.6.0-2]. A re-sent QoS 2 PUBLISH whose message is
- * already stored is acknowledged without storing it again [MQTT-4.3.3-?], which makes QoS 2 exactly once.
+ * shard's JetStream stored the message, in arrival order [MQTT-4.6.0-2]. A QoS 2 PUBLISH whose flow is open (its
+ * message stored, PUBREL not yet received) is acknowledged without storing it again [MQTT-4.3.3-10], which makes
+ * QoS 2 exactly once.
  */
 export function handlePublish(client: ClientHandler, packet: IPublishPacket): Promise<void> | undefined {
   const { ctx } = client;
   const alias = client.isV5 ? packet.properties?.topicAlias : undefined;
   const topic = client.inboundAliases.resolve(packet.topic, alias);
   validateTopicName(topic, ctx.limits); // [MQTT-3.3.2-2]
-  if (packet.qos > 0) {
-    // [MQTT-3.3.4-9] more unacknowledged QoS > 0 PUBLISHes than the Receive Maximum we announced
-    if (client.inboundPending >= ctx.limits.receiveMaximum) {
-      throw new ProtocolError(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded');
-    }
+  checkPacketFields(client, packet);
+  if (isOpenQos2Flow(client, packet)) {
+    // answered again, never stored twice [MQTT-4.3.3-10]
+    client.replies.reserve()({ cmd: 'pubrec', messageId: packet.messageId ?? 0 });
+    return undefined;
   }
   let message: Message;
   try {
@@ -87,28 +116,21 @@ async function storeAndAcknowledge(client: ClientHandler, packet: IPublishPacket
   const { ctx, session } = client;
   const packetId = packet.messageId ?? 0;
   const ackType = packet.qos === 1 ? 'puback' : 'pubrec';
-  let messageId: string | undefined;
-  if (packet.qos === 2) {
-    messageId = session?.qos2In.get(packetId);
-    if (messageId !== undefined && !packet.dup) {
-      // a new message reusing an identifier whose flow is open: store it under a new id
-      messageId = undefined;
-    }
-  }
-  messageId ??= ctx.nextMessageId();
+  const messageId = ctx.nextMessageId();
   const reply = client.replies.reserve();
   client.inboundPending += 1;
   try {
     await ctx.router.publish(message, { messageId });
     ctx.metrics.published(packet.qos);
     if (packet.qos === 2) session?.qos2In.set(packetId, messageId);
-    reply({ cmd: ackType, messageId: packetId } as Packet);
+    reply({ cmd: ackType, messageId: packetId });
   } catch (err: unknown) {
     ctx.metrics.publishFailed(packet.qos);
     if (!client.isV5) throw err; // v3 cannot refuse a message: close, the client sends it again
     ctx.log.warn({ err, clientId: client.clientId }, 'publish not stored');
-    reply({ cmd: ackType, messageId: packetId, reasonCode: ReasonCode.UnspecifiedError } as Packet);
+    reply({ cmd: ackType, messageId: packetId, reasonCode: ReasonCode.UnspecifiedError });
   } finally {
     client.inboundPending -= 1;
+    client.storeSettled();
   }
 }

@@ -30,11 +30,15 @@ function toRecord(client: ClientHandler, request: ISubscription, subscriptionId:
   return {
     topicFilter: request.topic,
     qos: request.qos,
-    noLocal: client.isV5 && request.nl === true,
-    retainAsPublished: client.isV5 && request.rap === true,
-    retainHandling: client.isV5 ? ((request.rh ?? 0) as 0 | 1 | 2) : 0,
+    ...optionsOf(client, request),
     ...(subscriptionId === undefined ? {} : { subscriptionId }),
   };
+}
+
+/** The v5 subscription options of a request (MQTT 5 §3.8.3.1); a v3.1.1 subscription has none. */
+function optionsOf(client: ClientHandler, request: ISubscription): Pick<SubscriptionRecord, 'noLocal' | 'retainAsPublished' | 'retainHandling'> {
+  if (!client.isV5) return { noLocal: false, retainAsPublished: false, retainHandling: 0 };
+  return { noLocal: request.nl === true, retainAsPublished: request.rap === true, retainHandling: (request.rh ?? 0) as 0 | 1 | 2 };
 }
 
 /** Sends the retained messages matching a new subscription, after the SUBACK. */
@@ -53,27 +57,34 @@ function sendRetained(client: ClientHandler, session: Session, topicFilter: stri
  * SUBSCRIBE: each filter is validated on its own and answered with its own code in SUBACK [MQTT-3.8.4-6];
  * a repeated filter replaces the subscription [MQTT-3.8.4-3]; retained messages follow per Retain Handling.
  */
-export function handleSubscribe(client: ClientHandler, packet: ISubscribePacket): undefined {
+export function handleSubscribe(client: ClientHandler, packet: ISubscribePacket): Promise<void> {
   const session = client.session;
   if (session === undefined) throw new ProtocolError(ReasonCode.ProtocolError, 'SUBSCRIBE without a session');
+  if (packet.subscriptions.length === 0) {
+    throw new ProtocolError(ReasonCode.ProtocolError, 'SUBSCRIBE without a topic filter'); // [MQTT-3.8.3-2]
+  }
   const subscriptionId = client.isV5 ? packet.properties?.subscriptionIdentifier : undefined;
   if (subscriptionId !== undefined && (subscriptionId < 1 || subscriptionId > MAX_SUBSCRIPTION_ID)) {
     throw new ProtocolError(ReasonCode.ProtocolError, 'subscription identifier out of range');
   }
   const codes: number[] = [];
   const retainedFor: string[] = [];
+  const registered: Promise<void>[] = [];
   for (const request of packet.subscriptions) {
     const record = toRecord(client, request, subscriptionId);
     if (typeof record === 'number') {
       codes.push(client.isV5 ? record : SubackFailure311);
       continue;
     }
-    const { sendRetained: wantsRetained } = session.subscribe(record);
+    const { sendRetained: wantsRetained, ready } = session.subscribe(record);
+    registered.push(ready);
     if (wantsRetained) retainedFor.push(record.topicFilter);
     codes.push(record.qos); // granted QoS = requested: every QoS is supported
   }
   const reply = client.replies.reserve();
-  reply({ cmd: 'suback', messageId: packet.messageId ?? 0, granted: codes });
-  for (const topicFilter of retainedFor) sendRetained(client, session, topicFilter);
-  return undefined;
+  // SUBACK once the shards registered the subscriptions: what is published after it is delivered
+  return Promise.all(registered).then(() => {
+    reply({ cmd: 'suback', messageId: packet.messageId ?? 0, granted: codes });
+    for (const topicFilter of retainedFor) sendRetained(client, session, topicFilter);
+  });
 }

@@ -8,11 +8,15 @@ import { parseSharedSubscription, validateTopicFilter } from '../topics.js';
 export function handleUnsubscribe(client: ClientHandler, packet: IUnsubscribePacket): undefined {
   const session = client.session;
   if (session === undefined) throw new ProtocolError(ReasonCode.ProtocolError, 'UNSUBSCRIBE without a session');
+  if (packet.unsubscriptions.length === 0) {
+    throw new ProtocolError(ReasonCode.ProtocolError, 'UNSUBSCRIBE without a topic filter'); // [MQTT-3.10.3-2]
+  }
   const codes = packet.unsubscriptions.map((topicFilter) => {
     try {
       validateTopicFilter(parseSharedSubscription(topicFilter)?.filter ?? topicFilter, client.ctx.limits);
     } catch (err: unknown) {
-      if (err instanceof ProtocolError) return ReasonCode.TopicFilterInvalid;
+      // a filter refused as such is answered per filter; a malformed one (ill-formed UTF-8) ends the connection
+      if (err instanceof ProtocolError && err.reasonCode === ReasonCode.TopicFilterInvalid) return err.reasonCode;
       throw err;
     }
     return session.unsubscribe(topicFilter) ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted;
