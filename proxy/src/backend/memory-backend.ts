@@ -1,7 +1,6 @@
-import { interestId } from '../broker/broker.js';
 import { topicMatchesFilter } from '../protocol/topics.js';
 import type { DeliveredMessage, Message } from './message.js';
-import type { DeliveryHandler, InterestKey, MessageBackend, PublishOptions } from './message-backend.js';
+import { interestId, type DeliveryHandler, type InterestKey, type MessageBackend, type PublishOptions } from './message-backend.js';
 
 interface MemoryInterest {
   readonly key: InterestKey;

@@ -11,6 +11,11 @@ export interface InterestKey {
   readonly shareGroup?: string;
 }
 
+/** Identity of an interest: equal keys give equal ids (a share name cannot contain U+0000). */
+export function interestId(key: InterestKey): string {
+  return key.shareGroup === undefined ? `\u0000${key.filter}` : `${key.shareGroup}\u0000${key.filter}`;
+}
+
 /** What `publish` may be told in addition to the message. */
 export interface PublishOptions {
   /**

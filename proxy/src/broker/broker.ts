@@ -1,4 +1,4 @@
-import type { InterestKey, MessageBackend, PublishOptions } from '../backend/message-backend.js';
+import { interestId, type InterestKey, type MessageBackend, type PublishOptions } from '../backend/message-backend.js';
 import type { DeliveredMessage, Message } from '../backend/message.js';
 import type { LocalSubscriber, MessageRouter } from '../protocol/ports.js';
 
@@ -11,10 +11,6 @@ interface Interest {
   ready: Promise<void>;
 }
 
-/** Identity of an interest: its filter and share group. */
-export function interestId(key: InterestKey): string {
-  return key.shareGroup === undefined ? key.filter : `$share/${key.shareGroup}/${key.filter}`;
-}
 
 /**
  * Joins the connections of this proxy to the backend: it reference-counts interests so the shards see one

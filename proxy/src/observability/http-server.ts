@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { listen } from '../server/listen.js';
 
 export interface OpsServerOptions {
   readonly host: string;
@@ -24,14 +25,9 @@ export class OpsServer {
 
   /** Listens; resolves with the bound port. */
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : this.options.port);
-      });
-    });
+    return listen(this.server, this.options.port, this.options.host);
   }
+
 
   close(): Promise<void> {
     return new Promise((resolve) => {

@@ -1,17 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import mqtt from 'mqtt-packet';
-import { ProtocolError } from '../errors.js';
 import { FrameGuard } from './frame-guard.js';
 import { ReasonCode } from './reason-codes.js';
+import { reasonOf } from '../test-support/protocol-errors.js';
 
-function reasonOf(fn: () => void): number | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err: unknown) {
-    return err instanceof ProtocolError ? err.reasonCode : -1;
-  }
-}
 
 describe('FrameGuard', () => {
   const publish = (size: number): Buffer =>

@@ -10,10 +10,8 @@ import { ConnackReturnCode, ReasonCode } from './reason-codes.js';
 let harness: ProtocolHarness;
 afterEach(async () => harness.close());
 
-async function connectedClient(version: 4 | 5): Promise<TestClient> {
-  const client = harness.client(version);
-  await client.connect({ clientId: `c${version}` });
-  return client;
+function connectedClient(version: 4 | 5): Promise<TestClient> {
+  return harness.connected(version, `c${version}`);
 }
 
 /** The server closed the connection and sent nothing more. */

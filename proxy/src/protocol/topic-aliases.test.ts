@@ -1,18 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProtocolError } from '../errors.js';
 import { ReasonCode } from './reason-codes.js';
 import { InboundTopicAliases, OutboundTopicAliases } from './topic-aliases.js';
 import { PacketIdAllocator } from './packet-id-allocator.js';
 import { OrderedReplies } from './ordered-replies.js';
+import { reasonOf } from '../test-support/protocol-errors.js';
 
-function reasonOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err: unknown) {
-    return err instanceof ProtocolError ? err.reasonCode : -1;
-  }
-}
 
 describe('InboundTopicAliases', () => {
   it('records an alias with its topic and resolves it on later PUBLISHes with an empty topic', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProtocolError } from '../errors.js';
 import { ReasonCode } from './reason-codes.js';
+import { reasonOf } from '../test-support/protocol-errors.js';
 import {
   isWildcardFilter,
   parseSharedSubscription,
@@ -13,15 +13,6 @@ import {
 const limits: TopicLimits = { maxTopicLengthBytes: 16, maxTopicLevels: 4 };
 
 /** Runs fn and returns the ProtocolError it throws (fails the test when it throws nothing else). */
-function protocolError(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (err: unknown) {
-    if (err instanceof ProtocolError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('validateTopicName', () => {
   it.each([
@@ -55,7 +46,7 @@ describe('validateTopicName', () => {
     ['a/*', "a level '*' alone (a NATS wildcard token)"],
     ['>/a', "a level '>' alone (a NATS wildcard token)"],
   ])('rejects %j (%s) with TopicNameInvalid', (topic) => {
-    expect(protocolError(() => validateTopicName(topic, limits)).reasonCode).toBe(ReasonCode.TopicNameInvalid);
+    expect(reasonOf(() => validateTopicName(topic, limits))).toBe(ReasonCode.TopicNameInvalid);
   });
 });
 
@@ -84,7 +75,7 @@ describe('validateTopicFilter', () => {
     ['a'.repeat(17), 'too long'],
     ['+/+/+/+/#', 'too many levels'],
   ])('rejects %j (%s) with TopicFilterInvalid', (filter) => {
-    expect(protocolError(() => validateTopicFilter(filter, limits)).reasonCode).toBe(ReasonCode.TopicFilterInvalid);
+    expect(reasonOf(() => validateTopicFilter(filter, limits))).toBe(ReasonCode.TopicFilterInvalid);
   });
 });
 
@@ -95,8 +86,8 @@ describe('ill-formed UTF-8 and U+0000 in a topic name or filter', () => {
     ['a\uD800b', 'a lone high surrogate [MQTT-1.5.4-1]'],
     ['a\uDC00', 'a lone low surrogate [MQTT-1.5.4-1]'],
   ])('rejects %j (%s) as a Malformed Packet, in a name and in a filter', (text) => {
-    expect(protocolError(() => validateTopicName(text, limits)).reasonCode).toBe(ReasonCode.MalformedPacket);
-    expect(protocolError(() => validateTopicFilter(`${text}/#`, limits)).reasonCode).toBe(ReasonCode.MalformedPacket);
+    expect(reasonOf(() => validateTopicName(text, limits))).toBe(ReasonCode.MalformedPacket);
+    expect(reasonOf(() => validateTopicFilter(`${text}/#`, limits))).toBe(ReasonCode.MalformedPacket);
   });
 });
 
@@ -127,7 +118,7 @@ describe('parseSharedSubscription', () => {
     ['$share/#/a', "'#' in the share name [MQTT-4.8.2-2]"],
     ['$share/+/a', "'+' as the share name [MQTT-4.8.2-2]"],
   ])('rejects %j (%s) with TopicFilterInvalid', (filter) => {
-    expect(protocolError(() => parseSharedSubscription(filter)).reasonCode).toBe(ReasonCode.TopicFilterInvalid);
+    expect(reasonOf(() => parseSharedSubscription(filter))).toBe(ReasonCode.TopicFilterInvalid);
   });
 });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { ProtocolError } from '../errors.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import { topicMatchesFilter } from '../protocol/topics.js';
 import { filterToSubjects, LIVE_SUBJECT_PREFIX, subjectToTopic, topicToSubject } from './subject-mapping.js';
+import { reasonOf } from '../test-support/protocol-errors.js';
 
 // Vectors of nats-server's TestMQTTTopicAndSubjectConversion (server/mqtt_test.go): [topic, subject].
 const natsServerTopicVectors: [string, string][] = [
@@ -76,15 +76,6 @@ const natsServerFilterVectors: [string, string][] = [
   ['foo/bar.baz/#', 'foo.bar//baz.>'],
 ];
 
-function reasonOf(fn: () => unknown): ReasonCode | undefined {
-  try {
-    fn();
-  } catch (err: unknown) {
-    if (err instanceof ProtocolError) return err.reasonCode;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('topicToSubject / subjectToTopic', () => {
   it('uses the live prefix of DESIGN.md', () => {

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { listen } from './listen.js';
 
 export interface TcpListenerOptions {
   readonly host: string;
@@ -19,14 +20,9 @@ export class TcpListener {
 
   /** Listens; resolves with the bound port. */
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ port: this.options.port, host: this.options.host, backlog: 4096 }, () => {
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : this.options.port);
-      });
-    });
+    return listen(this.server, this.options.port, this.options.host);
   }
+
 
   /** Stops accepting; open connections are closed by their owners. */
   close(): Promise<void> {

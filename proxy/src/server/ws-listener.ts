@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { listen } from './listen.js';
 
 export interface WebSocketListenerOptions {
   readonly host: string;
@@ -36,14 +37,9 @@ export class WebSocketListener {
   }
 
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
-        const address = this.http.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : this.options.port);
-      });
-    });
+    return listen(this.http, this.options.port, this.options.host);
   }
+
 
   close(): Promise<void> {
     return new Promise((resolve) => {

@@ -184,6 +184,13 @@ export class ProtocolHarness {
     };
   }
 
+  /** A new client connection, connected with CONNECT (client id and any other CONNECT fields). */
+  async connected(protocolVersion: 3 | 4 | 5, clientId: string, connect: Partial<mqtt.IConnectPacket> = {}): Promise<TestClient> {
+    const client = this.client(protocolVersion);
+    await client.connect({ clientId, ...connect });
+    return client;
+  }
+
   /** A new client connection (not yet connected at the MQTT level). */
   client(protocolVersion: 3 | 4 | 5 = 5): TestClient {
     const [serverSide, clientSide] = duplexPair();

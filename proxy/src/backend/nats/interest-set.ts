@@ -5,7 +5,7 @@
 import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
 import type { ShardSpec } from '../../routing/ring-document.js';
 import { filterToSubjects, subjectToTopic } from '../../routing/subject-mapping.js';
-import type { DeliveryHandler, InterestKey } from '../message-backend.js';
+import { interestId, type DeliveryHandler, type InterestKey } from '../message-backend.js';
 import { decodeDelivered } from './message-headers.js';
 import { liveSubject, queueGroupName, subjectOfLive } from './nats-names.js';
 import type { NatsLog, ShardLink } from './shard-pool.js';
@@ -38,10 +38,6 @@ interface Interest {
   readonly held: Map<string, Held>;
 }
 
-/** Identity of an interest: equal keys give equal ids (a share name cannot contain U+0000). */
-export function interestId(key: InterestKey): string {
-  return key.shareGroup === undefined ? `\u0000${key.filter}` : `${key.shareGroup}\u0000${key.filter}`;
-}
 
 export class InterestSet {
   private readonly interests = new Map<string, Interest>();

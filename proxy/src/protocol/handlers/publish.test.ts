@@ -10,8 +10,7 @@ afterEach(async () => harness.close());
 
 /** A connected client of `version`, with `clientId`, optionally subscribed to `filter`. */
 async function connected(version: 4 | 5, clientId: string, filter?: string, connect: Partial<mqtt.IConnectPacket> = {}): Promise<TestClient> {
-  const client = harness.client(version);
-  await client.connect({ clientId, ...connect });
+  const client = await harness.connected(version, clientId, connect);
   if (filter !== undefined) await client.subscribe([{ topic: filter, qos: 2 }]);
   return client;
 }

@@ -6,10 +6,8 @@ import { ReasonCode } from '../reason-codes.js';
 let harness: ProtocolHarness;
 afterEach(async () => harness.close());
 
-async function connected(version: 4 | 5, clientId: string, connect: Partial<mqtt.IConnectPacket> = {}): Promise<TestClient> {
-  const client = harness.client(version);
-  await client.connect({ clientId, ...connect });
-  return client;
+function connected(version: 4 | 5, clientId: string, connect: Partial<mqtt.IConnectPacket> = {}): Promise<TestClient> {
+  return harness.connected(version, clientId, connect);
 }
 
 async function subscriber(version: 4 | 5, qos: 0 | 1 | 2, connect: Partial<mqtt.IConnectPacket> = {}, clientId = 'sub'): Promise<TestClient> {

@@ -6,10 +6,8 @@ import { ReasonCode, SubackFailure311 } from '../reason-codes.js';
 let harness: ProtocolHarness;
 afterEach(async () => harness.close());
 
-async function connected(version: 4 | 5, clientId: string, connect: Partial<mqtt.IConnectPacket> = {}): Promise<TestClient> {
-  const client = harness.client(version);
-  await client.connect({ clientId, ...connect });
-  return client;
+function connected(version: 4 | 5, clientId: string, connect: Partial<mqtt.IConnectPacket> = {}): Promise<TestClient> {
+  return harness.connected(version, clientId, connect);
 }
 
 /** Publishes at QoS 1 and waits for PUBACK: the message reached every subscriber (and the retained store). */
