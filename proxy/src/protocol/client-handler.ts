@@ -1,5 +1,6 @@
 import type { Packet } from 'mqtt-packet';
 import { BackendUnavailableError, ProtocolError } from '../errors.js';
+import { StaleSessionError } from '../sessions/session-errors.js';
 import type { RegisteredClient } from './client-registry.js';
 import type { Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
@@ -36,6 +37,8 @@ export class ClientHandler implements RegisteredClient {
   will: Will | undefined;
   /** The session outlives the connection (v3 clean=false, v5 Session Expiry Interval > 0). */
   persistent = false;
+  /** The epoch this connection holds the session at; every session write is fenced by it. */
+  epoch: number | undefined;
   /** Client keepalive in ms (0 = none); the connection is closed after 1.5 × without a packet [MQTT-3.1.2-24]. */
   keepaliveMs = 0;
   /** The client asked for reason strings and user properties on failures (MQTT 5 Request Problem Information). */
@@ -221,12 +224,20 @@ export class ClientHandler implements RegisteredClient {
     });
   }
 
+  /**
+   * Leaves the session in the store as this connection ends it: saved with its expiry when it outlives the
+   * connection, deleted otherwise. A newer connection (anywhere in the fleet) holding a later epoch makes the
+   * write stale: that is a takeover, and the newer session stays as it is.
+   */
   private async storeSession(): Promise<void> {
-    if (this.session === undefined || !this.persistent) return;
+    if (this.session === undefined || this.epoch === undefined) return;
+    const { sessions, clock, log } = this.ctx;
     try {
-      await this.ctx.sessions.save(this.session.toRecord(this.conn.protocolVersion));
+      if (this.persistent) await sessions.save(this.session.toRecord(this.conn.protocolVersion), this.epoch, clock.now());
+      else await sessions.delete(this.clientId, this.epoch);
     } catch (err: unknown) {
-      this.ctx.log.error({ err, clientId: this.clientId }, 'session not stored');
+      if (err instanceof StaleSessionError) log.debug({ clientId: this.clientId }, 'session taken over; not stored');
+      else log.error({ err, clientId: this.clientId }, 'session not stored');
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { InterestKey } from '../backend/message-backend.js';
 import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
 import type { Clock } from '../clock.js';
-import type { InflightRecord, Qos2InboundRecord, SessionRecord, SubscriptionRecord } from '../sessions/session-store.js';
+import type { InflightRecord, Qos2InboundRecord, SessionCursors, SessionRecord, SubscriptionRecord } from '../sessions/session-store.js';
 import { OutboundFlow, type OutboundMessage, type OutboundSender } from './outbound-flow.js';
 import type { LocalSubscriber, MessageRouter, ProtocolMetrics } from './ports.js';
 import { parseSharedSubscription } from './topics.js';
@@ -47,6 +47,8 @@ export class Session {
   /** Inbound QoS 2 packet id → the de-duplication id its message was stored under. */
   readonly qos2In = new Map<number, string>();
   readonly outbound: OutboundFlow;
+  /** Last stream sequence delivered per shard (offline replay starts there); carried unchanged for now. */
+  cursors: SessionCursors = {};
   private attached = false;
 
   constructor(
@@ -68,6 +70,7 @@ export class Session {
     for (const sub of record.subscriptions) session.subscriptions.set(sub.topicFilter, new ActiveSubscription(sub, session));
     for (const flow of record.qos2In) session.qos2In.set(flow.packetId, flow.messageId);
     session.outbound.restore(record.inflightOut);
+    session.cursors = record.cursors;
     return session;
   }
 
@@ -82,6 +85,7 @@ export class Session {
       subscriptions: [...this.subscriptions.values()].map((s) => s.record),
       inflightOut,
       qos2In,
+      cursors: this.cursors,
     };
   }
 

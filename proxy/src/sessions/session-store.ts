@@ -1,5 +1,7 @@
 import type { QoS } from '../backend/message.js';
 import type { OutboundMessage } from '../protocol/outbound-flow.js';
+import type { Will } from '../protocol/will.js';
+import type { CorruptSessionError } from './session-errors.js';
 
 /** The MQTT 5 session expiry interval that means "never expires" (MQTT 5 §3.1.2.11.2). */
 export const SESSION_NEVER_EXPIRES = 0xffff_ffff;
@@ -29,6 +31,9 @@ export interface Qos2InboundRecord {
   readonly messageId: string;
 }
 
+/** Last delivered SHOAL_MSGS stream sequence, per shard id: where offline delivery resumes. */
+export type SessionCursors = Readonly<Record<string, number>>;
+
 /** The state of a session that outlives its connection. */
 export interface SessionRecord {
   readonly clientId: string;
@@ -42,23 +47,120 @@ export interface SessionRecord {
    * stored under: a re-sent PUBLISH (DUP) is stored again under the same id, so JetStream keeps it once.
    */
   readonly qos2In: readonly Qos2InboundRecord[];
+  readonly cursors: SessionCursors;
 }
 
+/** What a new connection tells the store when it takes a client id. */
+export interface OpenOptions {
+  /** Discard any stored session [MQTT-3.1.2-4]; otherwise resume it if it has not expired [MQTT-3.1.2-5]. */
+  readonly cleanStart: boolean;
+  /** The proxy taking the session: recorded as its owner, so a later open elsewhere knows whom to take it from. */
+  readonly proxyId: string;
+  /** The caller's clock (ms since the epoch): expiry is judged by it. */
+  readonly nowMs: number;
+  /**
+   * The new connection's protocol version and Session Expiry Interval. Stored at once, so a session whose proxy
+   * dies while it is connected can still be resumed (with the subscriptions and cursors written since).
+   */
+  readonly protocolVersion: 3 | 4 | 5;
+  readonly expiryIntervalSeconds: number;
+}
+
+/** The result of `open`. */
+export interface OpenedSession {
+  /** Fences every later write of this connection; larger than any epoch this client id had before. */
+  readonly epoch: number;
+  /** The stored session, resumed; undefined on clean start, when there was none, or when it had expired. */
+  readonly record: SessionRecord | undefined;
+  /**
+   * The proxy recorded as holding a live connection for this client id (open without a save or delete since):
+   * the connection to take over [MQTT-3.1.4-2]. It may be the caller itself.
+   */
+  readonly previousOwner?: string;
+  /**
+   * The delayed will of the session this open ended (clean start, or the session had expired): publish it now,
+   * the session ended before its delay [MQTT-3.1.3-9]. A resumed session cancels its pending will instead.
+   */
+  readonly endedWill?: Will;
+}
+
+/** Subscriptions added or replaced (`put`, by topic filter) and removed (`remove`, topic filters). */
+export interface SubscriptionChange {
+  readonly put?: readonly SubscriptionRecord[];
+  readonly remove?: readonly string[];
+}
+
+/** Something due in the expiry index, claimed by exactly one caller of `claimDue`. */
+export type DueEntry =
+  | {
+      /** A delayed will whose delay passed and whose session was not resumed: publish it. */
+      readonly kind: 'will';
+      readonly clientId: string;
+      /** The epoch of the connection that left the will. */
+      readonly epoch: number;
+      readonly dueMs: number;
+      readonly will: Will;
+    }
+  | {
+      /** A session that expired and has now been removed: release what it held (e.g. shared-group membership). */
+      readonly kind: 'session-expired';
+      readonly clientId: string;
+      readonly epoch: number;
+      readonly dueMs: number;
+    }
+  | {
+      /** A due will that could not be read back (claimed all the same): log and count it, there is nothing to publish. */
+      readonly kind: 'corrupt';
+      readonly clientId: string;
+      readonly dueMs: number;
+      readonly error: CorruptSessionError;
+    };
+
 /**
- * Where sessions live between connections. The memory implementation serves a single proxy and the unit tests;
- * the Redis implementation (shared by every proxy) follows the same contract.
+ * Where sessions live between connections, shared by every proxy of a fleet (Redis) or serving one proxy and the
+ * unit tests (memory); one contract test suite holds both to the same behaviour.
+ *
+ * Epochs and fencing: `open` takes a new epoch for the client id: one more than the stored one, and never less
+ * than `nowMs`. A deleted or expired session's epoch is remembered for a while (a tombstone) and epochs start from
+ * the opener's clock after that, so an epoch is not handed out twice. Every later write names the epoch its
+ * connection got; a write whose epoch is not the stored one (a newer connection took the session, or the session
+ * is gone) changes nothing and rejects with `StaleSessionError`.
+ *
+ * Expiry: `save` starts the session's expiry (`expiryIntervalSeconds` from `nowMs`; SESSION_NEVER_EXPIRES: never)
+ * and puts it in the expiry index; `open` after that time finds no session. Delayed wills wait in the same index.
+ * `claimDue` hands each due entry to one caller only, whichever proxy that is. Records that cannot be read back
+ * reject with `CorruptSessionError`; an unreachable store rejects with `BackendUnavailableError`.
  */
 export interface SessionStore {
   /**
-   * Takes the session of `clientId` for a new connection. With `cleanStart` any stored session is discarded
-   * [MQTT-3.1.2-4]; otherwise the stored session is returned if it has not expired [MQTT-3.1.2-5].
+   * Takes the session of `clientId` for a new connection (atomically): a new epoch, this proxy as owner, and the
+   * stored session unless clean start or expired. The session stays stored (it does not expire while connected).
    */
-  open(clientId: string, cleanStart: boolean): Promise<SessionRecord | undefined>;
-  /** Stores the session as its connection leaves it; it expires `expiryIntervalSeconds` from now. */
-  save(record: SessionRecord): Promise<void>;
-  /** Removes a session. */
-  delete(clientId: string): Promise<void>;
-  /** Sessions currently stored. */
-  count(): Promise<number>;
+  open(clientId: string, options: OpenOptions): Promise<OpenedSession>;
+  /**
+   * Stores the whole session as its connection leaves it, records the disconnect time, and starts the expiry. A
+   * record with `expiryIntervalSeconds` 0 ends the session: it is deleted.
+   */
+  save(record: SessionRecord, epoch: number, nowMs: number): Promise<void>;
+  /** Removes the session (not its pending will, which still fires when due). */
+  delete(clientId: string, epoch: number): Promise<void>;
+  /** Writes subscription changes while connected, so they survive a crash of this proxy. */
+  updateSubscriptions(clientId: string, epoch: number, change: SubscriptionChange): Promise<void>;
+  /** Sets the cursors of the given shards (others are kept). */
+  updateCursors(clientId: string, epoch: number, cursors: SessionCursors): Promise<void>;
+  /**
+   * Leaves a will to be published at `dueMs` unless the session is resumed first; replaces an earlier one. Rejected
+   * (StaleSessionError) when a newer connection already took the session: no will then [MQTT-3.1.3-9]. `nowMs` (the
+   * caller's clock, like `dueMs`) only bounds how long an unclaimed will is kept.
+   */
+  scheduleWill(clientId: string, epoch: number, dueMs: number, will: Will, nowMs: number): Promise<void>;
+  /** Drops the pending will of the session. */
+  cancelWill(clientId: string, epoch: number): Promise<void>;
+  /**
+   * Claims up to `limit` entries due at `nowMs` (at most once each, fleet-wide) and returns those still live:
+   * wills whose session was not resumed, and sessions that were still expired (which are removed). A claimer that
+   * dies before acting on what it claimed loses it (at-most-once).
+   */
+  claimDue(nowMs: number, limit: number): Promise<DueEntry[]>;
   close(): Promise<void>;
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { Message } from '../../backend/message.js';
+import type { Will } from '../will.js';
 import { ProtocolError } from '../../errors.js';
+import { StaleSessionError } from '../../sessions/session-errors.js';
 import { SESSION_NEVER_EXPIRES, type SessionRecord } from '../../sessions/session-store.js';
 import type { ClientHandler } from '../client-handler.js';
 import { PublishSender } from '../publish-sender.js';
@@ -141,7 +143,7 @@ function applyNegotiated(client: ClientHandler, packet: IConnectPacket, negotiat
   conn.maxOutboundPacketBytes = packet.properties?.maximumPacketSize ?? Number.MAX_SAFE_INTEGER;
 }
 
-/** Claims the client id and takes the stored session; undefined when the connection went away meanwhile. */
+/** Claims the client id and opens the stored session at a new epoch; undefined when the connection went away. */
 async function takeSession(client: ClientHandler, negotiated: Negotiated): Promise<{ record: SessionRecord | undefined } | undefined> {
   const { ctx, conn } = client;
   const { clientId } = negotiated;
@@ -149,13 +151,43 @@ async function takeSession(client: ClientHandler, negotiated: Negotiated): Promi
   // a will waiting for this session: a resumed session cancels it [MQTT-3.1.3-9], a clean start ends the session
   if (negotiated.cleanStart) ctx.registry.fireWillNow(clientId);
   else ctx.registry.cancelWill(clientId);
-  const record = await ctx.sessions.open(clientId, negotiated.cleanStart);
+  const opened = await ctx.sessions.open(clientId, {
+    cleanStart: negotiated.cleanStart,
+    proxyId: ctx.proxyId,
+    nowMs: ctx.clock.now(),
+    protocolVersion: conn.protocolVersion,
+    expiryIntervalSeconds: negotiated.sessionExpirySeconds,
+  });
+  client.epoch = opened.epoch;
+  if (opened.endedWill !== undefined) publishEndedWill(client, opened.endedWill);
   if (conn.isClosed || !ctx.registry.holds(clientId, client)) {
-    // gone or taken over meanwhile: put back the session this connection took, unchanged
-    if (record !== undefined) await ctx.sessions.save(record);
+    // gone or taken over meanwhile: leave the session as it was found, with its expiry running again
+    await releaseUnused(client, opened.record);
     return undefined;
   }
-  return { record };
+  return { record: opened.record };
+}
+
+/** Stores back a session this connection opened but never used. */
+async function releaseUnused(client: ClientHandler, record: SessionRecord | undefined): Promise<void> {
+  const { ctx } = client;
+  const epoch = client.epoch;
+  if (epoch === undefined) return;
+  try {
+    if (record === undefined || record.expiryIntervalSeconds === 0) await ctx.sessions.delete(client.clientId, epoch);
+    else await ctx.sessions.save(record, epoch, ctx.clock.now());
+  } catch (err: unknown) {
+    if (!(err instanceof StaleSessionError)) throw err;
+  }
+}
+
+/** A will the store kept for a session that ended (clean start, or expired meanwhile): it is due now. */
+function publishEndedWill(client: ClientHandler, will: Will): void {
+  const { ctx } = client;
+  const expiry = will.expirySeconds === undefined ? {} : { expiresAtMs: ctx.clock.now() + will.expirySeconds * 1000 };
+  ctx.router
+    .publish({ ...will.message, ...expiry }, { messageId: ctx.nextMessageId() })
+    .catch((err: unknown) => ctx.log.warn({ err, topic: will.message.topic }, 'will not published'));
 }
 
 async function openSession(client: ClientHandler, packet: IConnectPacket, negotiated: Negotiated): Promise<void> {
@@ -178,7 +210,7 @@ async function openSession(client: ClientHandler, packet: IConnectPacket, negoti
   if (client.state === 'closed') {
     // the connection closed while the subscriptions were registered: leave the session as it was found
     session.detach();
-    if (client.persistent) await ctx.sessions.save(session.toRecord(conn.protocolVersion));
+    await releaseUnused(client, client.persistent ? session.toRecord(conn.protocolVersion) : undefined);
     return;
   }
   conn.send(connack(client, negotiated, record !== undefined)); // [MQTT-3.2.2-2] session present
