@@ -6,7 +6,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# nats-server (and later kube-apiserver/etcd) are built into .tools/bin; Go may live in /usr/local/go.
+# nats-server, kube-apiserver, etcd, kubectl and helm are built into .tools/bin; Go may live in /usr/local/go.
 export PATH := $(CURDIR)/.tools/bin:$(PATH):/usr/local/go/bin
 
 TEST_REPORTS := .state/test
@@ -34,14 +34,15 @@ test-int: tools build ## Integration tests against real nats-server and redis-se
 
 # Every step runs even when an earlier one failed, so one run reports everything; the closing line is
 # `N passed, N failed` and the exit status is non-zero on any failure (lint included).
-test: tools build ## Everything CI runs: lint, unit and integration tests
+test: tools build ## Everything CI runs: lint, unit, integration and control-plane (real API server) tests
 	@mkdir -p $(TEST_REPORTS) && rm -f $(TEST_REPORTS)/*.json
-	@lint=0; unit=0; int=0; \
+	@lint=0; unit=0; int=0; k8s=0; \
 	$(NPM) run lint || lint=$$?; \
 	$(NPM) run test:unit -- --json --outputFile=$(TEST_REPORTS)/unit.json || unit=$$?; \
 	$(NPM) run test:int -- --passWithNoTests --json --outputFile=$(TEST_REPORTS)/integration.json || int=$$?; \
-	node scripts/jest-summary.mjs --step lint=$$lint --step unit=$$unit --step integration=$$int \
-	  $(TEST_REPORTS)/unit.json $(TEST_REPORTS)/integration.json
+	$(MAKE) --no-print-directory e2e-k8s E2E_K8S_ARGS="--json --outputFile=$(TEST_REPORTS)/k8s.json" || k8s=$$?; \
+	node scripts/jest-summary.mjs --step lint=$$lint --step unit=$$unit --step integration=$$int --step k8s=$$k8s \
+	  $(TEST_REPORTS)/unit.json $(TEST_REPORTS)/integration.json $(TEST_REPORTS)/k8s.json
 
 up: tools build ## Run a local fleet in the foreground (Redis, shards, proxies; settings: README.md)
 	node e2e/dist/up.js

@@ -1,0 +1,97 @@
+// `X-proxy`: the proxy Deployment (stateless; its replicas belong to the HPA when autoscaling is on).
+import type { V1Container, V1Deployment, V1Volume, V1VolumeMount } from './kube-types.js';
+import { selectorLabels } from './labels.js';
+import { CONFIG_HASH_ANNOTATION, PROXY_CONFIG_KEY, proxyConfigName, proxyName, ringName } from './names.js';
+import { placement, resources } from './pod-placement.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.js';
+import { PROXY_CONFIG_DIR, PROXY_HTTP_PORT, RING_DIR, proxyConfigHash } from './proxy-config.js';
+import { childMeta, type ResolvedCluster } from './resolved-cluster.js';
+
+/** Where a referenced auth Secret and ACL ConfigMap are mounted. */
+export const AUTH_DIR = '/etc/shoal/auth';
+export const ACL_DIR = '/etc/shoal/acl';
+
+/** Seconds a stopping proxy gets beyond its drain timeout to close cleanly. */
+const SHUTDOWN_MARGIN_SECONDS = 15;
+
+function volumes(cluster: ResolvedCluster): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const { auth, acl } = cluster.spec;
+  const list: V1Volume[] = [
+    { name: 'config', configMap: { name: proxyConfigName(cluster.name) } },
+    { name: 'ring', configMap: { name: ringName(cluster.name) } },
+    { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+  ];
+  const mounts: V1VolumeMount[] = [
+    { name: 'config', mountPath: PROXY_CONFIG_DIR, readOnly: true },
+    { name: 'ring', mountPath: RING_DIR, readOnly: true },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  if (auth !== undefined) {
+    list.push({ name: 'auth', secret: { secretName: auth.secretName } });
+    mounts.push({ name: 'auth', mountPath: AUTH_DIR, readOnly: true });
+  }
+  if (acl !== undefined) {
+    list.push({ name: 'acl', configMap: { name: acl.configMapName } });
+    mounts.push({ name: 'acl', mountPath: ACL_DIR, readOnly: true });
+  }
+  return { volumes: list, mounts };
+}
+
+function proxyContainer(cluster: ResolvedCluster, mounts: V1VolumeMount[]): V1Container {
+  const { proxy } = cluster.spec;
+  const { mqtt, websocket } = proxy.listeners;
+  return {
+    name: 'proxy',
+    image: proxy.image ?? cluster.images.proxy,
+    imagePullPolicy: 'IfNotPresent',
+    env: [
+      { name: 'SHOAL_PROXY_CONFIG', value: `${PROXY_CONFIG_DIR}/${PROXY_CONFIG_KEY}` },
+      { name: 'SHOAL_PROXY_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ],
+    ports: [
+      ...(mqtt.enabled ? [{ name: 'mqtt', containerPort: mqtt.port, protocol: 'TCP' }] : []),
+      ...(websocket.enabled ? [{ name: 'websocket', containerPort: websocket.port, protocol: 'TCP' }] : []),
+      { name: 'http', containerPort: PROXY_HTTP_PORT, protocol: 'TCP' },
+    ],
+    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 2 },
+    livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
+    resources: resources(proxy.resources),
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: mounts,
+  };
+}
+
+/**
+ * The proxy Deployment. `spec.replicas` is left out when autoscaling is on, so that server-side apply
+ * does not take the field back from the HorizontalPodAutoscaler.
+ */
+export function buildProxyDeployment(cluster: ResolvedCluster): V1Deployment {
+  const { proxy } = cluster.spec;
+  const labels = selectorLabels(cluster.name, 'proxy');
+  const { volumes: podVolumes, mounts } = volumes(cluster);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMeta(cluster, proxyName(cluster.name), 'proxy'),
+    spec: {
+      ...(proxy.autoscaling.enabled ? {} : { replicas: proxy.replicas }),
+      selector: { matchLabels: labels },
+      // New proxies first, then old ones drain: devices reconnect to a proxy that is already up.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: { ...labels }, annotations: { [CONFIG_HASH_ANNOTATION]: proxyConfigHash(cluster) } },
+        spec: {
+          serviceAccountName: proxyName(cluster.name),
+          // The ring comes from the mounted ConfigMap; the API token is only needed once the proxy watches it.
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: proxy.drain.timeoutSeconds + SHUTDOWN_MARGIN_SECONDS,
+          securityContext: restrictedPodSecurityContext(),
+          containers: [proxyContainer(cluster, mounts)],
+          volumes: podVolumes,
+          ...placement(proxy.placement),
+        },
+      },
+    },
+  };
+}
