@@ -136,9 +136,10 @@ export class ShoalProxy {
     const metrics = this.metrics;
     const table = new RoutingTable(ring, this.clock.now());
     const pool = new ShardPool({ proxyId: config.proxyId, log });
-    pool.onStateChange(({ shardId, state }) =>
-      metrics.shardState(shardId, state === 'connected' ? 'connected' : state === 'closed' ? 'closed' : 'reconnecting'),
-    );
+    pool.onStateChange(({ shardId, state, previous }) => {
+      metrics.shardState(shardId, state === 'connected' ? 'connected' : state === 'closed' ? 'closed' : 'reconnecting');
+      if (previous === 'connected' && state === 'reconnecting') metrics.shardDisconnected(shardId);
+    });
     const streams = streamOptions(config);
     const backend = new NatsBackend({
       pool,

@@ -72,6 +72,12 @@ export class ProxyMetrics implements ProtocolMetrics {
     labelNames: ['shard'],
     registers: [this.registry],
   });
+  private readonly shardDisconnects = new Counter({
+    name: 'shoal_proxy_shard_disconnects_total',
+    help: 'Times the connection to a shard was lost (QoS 0 messages in flight on it are lost; nats-server also cuts a slow consumer).',
+    labelNames: ['shard'],
+    registers: [this.registry],
+  });
   private readonly ringVersion = new Gauge({ name: 'shoal_proxy_ring_version', help: 'Version of the ring in use.', registers: [this.registry] });
 
   constructor() {
@@ -107,6 +113,10 @@ export class ProxyMetrics implements ProtocolMetrics {
   }
   bytesOut(bytes: number): void {
     this.bytesSent.inc(bytes);
+  }
+  /** A shard connection that was up went down. */
+  shardDisconnected(shard: string): void {
+    this.shardDisconnects.inc({ shard });
   }
   shardState(shard: string, state: ShardConnectionState): void {
     if (state === 'closed') this.shardConnected.remove({ shard });

@@ -48,6 +48,7 @@ export class Connection {
   private readonly guard: FrameGuard;
   private events: ConnectionEvents | undefined;
   private closed = false;
+  private corked = false;
   /** The first bytes, until they tell the protocol level of the CONNECT (see connect-preamble.ts). */
   private preamble: Buffer | undefined = Buffer.alloc(0);
 
@@ -84,7 +85,22 @@ export class Connection {
     const bytes = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     if (packet.cmd === 'publish' && bytes.length > this.maxOutboundPacketBytes) return 'too-large';
     this.options.hooks.bytesOut(bytes.length);
+    this.corkUntilNextTick();
     return this.stream.write(bytes) ? 'sent' : 'backpressured';
+  }
+
+  /**
+   * Coalesces the packets written in one tick into one socket write (writev): one syscall for a burst of PUBACKs
+   * or deliveries instead of one per packet.
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.stream.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.stream.uncork();
+    });
   }
 
   /** False while the transport's write buffer is above its high-water mark. */

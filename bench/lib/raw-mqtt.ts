@@ -1,0 +1,370 @@
+// A minimal, low-overhead MQTT load client over node:net for the benchmarks (MQTT 3.1.1 and 5.0, QoS 0
+// and 1). mqtt-packet encodes the CONNECT/SUBSCRIBE packets and one PUBLISH template per publisher; every
+// message after that is a copy of the template with its timestamp, sequence and packet id patched in, and
+// many messages go out in one write(). One mqtt-packet parser per connection reads CONNACK, SUBACK,
+// PUBACK and PUBLISH; QoS 1 deliveries are acknowledged with one write per socket read.
+//
+// Payload layout (so the receiver can compute end-to-end latency in the same process):
+//   bytes 0..7  performance.now() at send, float64 LE (ms)    bytes 8..11  sequence number, uint32 LE
+import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import mqtt from 'mqtt-packet';
+import type { IPublishPacket, Packet } from 'mqtt-packet';
+
+export type ProtocolVersion = 4 | 5;
+export type LoadQoS = 0 | 1;
+
+/** Bytes of the payload header (send time + sequence); payloads must be at least this long. */
+export const PAYLOAD_HEADER_BYTES = 12;
+
+export interface RawClientOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Source address, e.g. 127.0.0.x to spread many connections over several ephemeral-port ranges. */
+  readonly localAddress?: string;
+  readonly clientId: string;
+  readonly protocolVersion: ProtocolVersion;
+  /** Default 30; a PINGREQ goes out every half of it. */
+  readonly keepaliveSeconds?: number;
+  /** Default 5000. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** A message delivered to this client: when it was sent (from the payload) and its sequence. */
+export interface Delivery {
+  readonly topic: string;
+  readonly qos: number;
+  readonly sentAtMs: number;
+  readonly seq: number;
+  readonly payloadBytes: number;
+}
+
+/** Reads the send time and sequence written by a Publisher (NaN/-1 when the payload is too short). */
+export function readStamp(payload: Buffer): { sentAtMs: number; seq: number } {
+  if (payload.length < PAYLOAD_HEADER_BYTES) return { sentAtMs: Number.NaN, seq: -1 };
+  return { sentAtMs: payload.readDoubleLE(0), seq: payload.readUInt32LE(8) };
+}
+
+const PUBACK_BYTES = 4;
+/** Most PUBLISHes one write() carries. */
+const MAX_PER_WRITE = 4_096;
+
+/** One MQTT connection. Set the callbacks before traffic starts; close() always resolves. */
+export class RawMqttClient {
+  /** A PUBLISH arrived (QoS 1 ones are acknowledged automatically after the read that carried them). */
+  onDelivery: (delivery: Delivery) => void = () => undefined;
+  /** A PUBACK arrived for one of our QoS 1 PUBLISHes (reason code 0 at MQTT 3.1.1). */
+  onPuback: (messageId: number, reasonCode: number) => void = () => undefined;
+  /** Called after each socket read has been parsed (publishers refill their window here). */
+  onAfterRead: () => void = () => undefined;
+  /** Receive Maximum announced by the server in CONNACK (MQTT 5), else 65535. */
+  serverReceiveMaximum = 65_535;
+  /** Set when the connection failed or closed unexpectedly. */
+  error: Error | undefined;
+
+  readonly closed: Promise<void>;
+  private readonly parser: ReturnType<typeof mqtt.parser>;
+  private readonly idsInUse = new Uint8Array(65_536);
+  private nextId = 1;
+  private pendingAcks: number[] = [];
+  private waiters = new Map<string, { resolve: (p: Packet) => void; reject: (e: Error) => void }>();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly options: RawClientOptions,
+  ) {
+    this.parser = mqtt.parser({ protocolVersion: options.protocolVersion });
+    this.parser.on('packet', (packet: Packet) => this.dispatch(packet));
+    this.parser.on('error', (err: Error) => this.fail(new Error(`${options.clientId}: bad packet: ${err.message}`)));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.parser.parse(chunk);
+      this.flushAcks();
+      this.onAfterRead();
+    });
+    socket.on('error', (err) => this.fail(err));
+    this.closed = new Promise((resolve) => socket.once('close', () => {
+      if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
+      if (!this.closing) this.fail(new Error(`${options.clientId}: connection closed by the server`));
+      for (const waiter of [...this.waiters.values()]) waiter.reject(this.error ?? new Error('closed'));
+      resolve();
+    }));
+  }
+
+  /** Opens the TCP connection and completes CONNECT/CONNACK (clean session / clean start). */
+  static async connect(options: RawClientOptions): Promise<RawMqttClient> {
+    const keepalive = options.keepaliveSeconds ?? 30;
+    const socket = netConnect({ host: options.host, port: options.port, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
+    const client = new RawMqttClient(socket, options);
+    const connack = client.expect('connack', options.connectTimeoutMs ?? 5_000);
+    client.write(mqtt.generate({ cmd: 'connect', clientId: options.clientId, protocolVersion: options.protocolVersion, clean: true, keepalive }));
+    const ack = await connack.catch(async (err: unknown) => {
+      await client.close();
+      throw err;
+    });
+    if (ack.cmd !== 'connack') throw new Error('unreachable');
+    const code = ack.reasonCode ?? ack.returnCode ?? 0;
+    if (code !== 0) {
+      await client.close();
+      throw new Error(`${options.clientId}: CONNACK refused with code ${code}`);
+    }
+    client.serverReceiveMaximum = ack.properties?.receiveMaximum ?? 65_535;
+    if (keepalive > 0) client.pingTimer = setInterval(() => client.write(mqtt.generate({ cmd: 'pingreq' })), (keepalive * 1000) / 2);
+    return client;
+  }
+
+  /** SUBSCRIBE and wait for SUBACK; resolves with the granted QoS (or reason code) per filter. */
+  async subscribe(filters: readonly { topic: string; qos: LoadQoS }[], timeoutMs = 5_000): Promise<number[]> {
+    const messageId = this.allocateId();
+    if (messageId === undefined) throw new Error('no free packet id');
+    const suback = this.expect(`suback:${messageId}`, timeoutMs);
+    this.write(mqtt.generate({ cmd: 'subscribe', messageId, subscriptions: filters.map((f) => ({ topic: f.topic, qos: f.qos })) }, { protocolVersion: this.options.protocolVersion }));
+    const packet = await suback;
+    this.freeId(messageId);
+    return packet.cmd === 'suback' ? packet.granted.map((g) => (typeof g === 'number' ? g : -1)) : [];
+  }
+
+  /** A free packet id (1..65535), or undefined when all are in flight. */
+  allocateId(): number | undefined {
+    for (let tries = 0; tries < 65_535; tries++) {
+      const id = this.nextId;
+      this.nextId = id === 65_535 ? 1 : id + 1;
+      if (this.idsInUse[id] === 0) {
+        this.idsInUse[id] = 1;
+        return id;
+      }
+    }
+    return undefined;
+  }
+
+  freeId(id: number): void {
+    this.idsInUse[id] = 0;
+  }
+
+  /** socket.write(); false means "wait for drain" (see waitDrain). */
+  write(buffer: Buffer): boolean {
+    if (this.socket.destroyed) return false;
+    return this.socket.write(buffer);
+  }
+
+  waitDrain(callback: () => void): void {
+    this.socket.once('drain', callback);
+  }
+
+  get isOpen(): boolean {
+    return !this.socket.destroyed && this.error === undefined;
+  }
+
+  /** DISCONNECT, end, and destroy after `timeoutMs` if the server keeps the socket open. */
+  async close(timeoutMs = 2_000): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
+      if (!this.socket.destroyed) {
+        this.socket.end(mqtt.generate({ cmd: 'disconnect' }, { protocolVersion: this.options.protocolVersion }));
+      }
+      const timer = setTimeout(() => this.socket.destroy(), timeoutMs);
+      await this.closed;
+      clearTimeout(timer);
+    }
+    await this.closed;
+  }
+
+  /** Resolves with the packet settled under `key` ('connack', 'suback:<id>'); rejects on timeout or close. */
+  private expect(key: string, timeoutMs: number): Promise<Packet> {
+    return new Promise((resolve, reject) => {
+      const name = key.split(':')[0] ?? key;
+      const timer = setTimeout(() => this.waiters.get(key)?.reject(new Error(`${this.options.clientId}: no ${name} within ${timeoutMs} ms`)), timeoutMs);
+      const done = <T>(settle: (value: T) => void) => (value: T): void => {
+        clearTimeout(timer);
+        this.waiters.delete(key);
+        settle(value);
+      };
+      this.waiters.set(key, { resolve: done(resolve), reject: done(reject) });
+    });
+  }
+
+  private dispatch(packet: Packet): void {
+    switch (packet.cmd) {
+      case 'publish':
+        this.onPublish(packet);
+        return;
+      case 'puback':
+        if (packet.messageId !== undefined) {
+          this.freeId(packet.messageId);
+          this.onPuback(packet.messageId, packet.reasonCode ?? 0);
+        }
+        return;
+      case 'connack':
+        this.waiters.get('connack')?.resolve(packet);
+        return;
+      case 'suback':
+        this.waiters.get(`suback:${packet.messageId ?? 0}`)?.resolve(packet);
+        return;
+      case 'disconnect':
+        this.fail(new Error(`${this.options.clientId}: DISCONNECT from the server, reason ${packet.reasonCode ?? 0}`));
+        return;
+      default:
+        return; // PINGRESP and anything a QoS 0/1 load client does not use
+    }
+  }
+
+  private onPublish(packet: IPublishPacket): void {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const { sentAtMs, seq } = readStamp(payload);
+    if (packet.qos === 1 && packet.messageId !== undefined) this.pendingAcks.push(packet.messageId);
+    this.onDelivery({ topic: packet.topic, qos: packet.qos, sentAtMs, seq, payloadBytes: payload.length });
+  }
+
+  /** One write with every PUBACK owed for the read just parsed (4 bytes each, reason 0 implied). */
+  private flushAcks(): void {
+    const ids = this.pendingAcks;
+    if (ids.length === 0) return;
+    this.pendingAcks = [];
+    const buffer = Buffer.allocUnsafe(ids.length * PUBACK_BYTES);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] ?? 0;
+      const at = i * PUBACK_BYTES;
+      buffer[at] = 0x40;
+      buffer[at + 1] = 0x02;
+      buffer[at + 2] = id >> 8;
+      buffer[at + 3] = id & 0xff;
+    }
+    this.write(buffer);
+  }
+
+  private fail(err: Error): void {
+    if (this.closing) return;
+    this.error ??= err;
+    this.socket.destroy();
+  }
+}
+
+export interface PublisherOptions {
+  readonly topic: string;
+  readonly qos: LoadQoS;
+  /** At least PAYLOAD_HEADER_BYTES. */
+  readonly payloadBytes: number;
+  /** QoS 1: PUBLISHes awaiting PUBACK (capped by the server's Receive Maximum). Default 64. */
+  readonly window?: number;
+  /** Messages per second; absent = as fast as the socket (and, at QoS 1, the window) allows. */
+  readonly ratePerSecond?: number;
+  /** Messages per write() at full speed. Default 16. */
+  readonly batch?: number;
+}
+
+/** Publishes one topic from one client: at full speed honouring write() backpressure, or paced. */
+export class Publisher {
+  /** Next sequence number = messages written so far. */
+  sent = 0;
+  /** PUBACKs received (QoS 1); `failed` counts those with a reason code ≥ 0x80. */
+  acked = 0;
+  failed = 0;
+  /** QoS 1: called with each publish → PUBACK time in ms. */
+  onAcked: (ms: number) => void = () => undefined;
+
+  private readonly template: Buffer;
+  private readonly idOffset: number;
+  private readonly payloadOffset: number;
+  private readonly window: number;
+  private readonly batch: number;
+  private readonly sentAt = new Float64Array(65_536);
+  private inflight = 0;
+  private running = false;
+  private waitingDrain = false;
+  private startedAt = 0;
+  private pacer: NodeJS.Timeout | undefined;
+  private idleWaiter: (() => void) | undefined;
+
+  constructor(
+    readonly client: RawMqttClient,
+    private readonly options: PublisherOptions,
+  ) {
+    if (options.payloadBytes < PAYLOAD_HEADER_BYTES) throw new RangeError(`payload must be ≥ ${PAYLOAD_HEADER_BYTES} bytes`);
+    const version = client.options.protocolVersion;
+    this.template = mqtt.generate(
+      { cmd: 'publish', topic: options.topic, payload: Buffer.alloc(options.payloadBytes), qos: options.qos, dup: false, retain: false, ...(options.qos === 1 ? { messageId: 0x1234 } : {}) },
+      { protocolVersion: version },
+    );
+    this.payloadOffset = this.template.length - options.payloadBytes;
+    // QoS 1: the packet id sits right before the payload (3.1.1) or before the empty properties (5.0).
+    this.idOffset = this.payloadOffset - 2 - (version === 5 ? 1 : 0);
+    if (options.qos === 1 && this.template.readUInt16BE(this.idOffset) !== 0x1234) throw new Error('unexpected PUBLISH layout');
+    this.window = Math.max(1, Math.min(options.window ?? 64, client.serverReceiveMaximum));
+    this.batch = Math.max(1, options.batch ?? 16);
+    client.onPuback = (id, reasonCode) => {
+      this.inflight--;
+      this.acked++;
+      if (reasonCode >= 0x80) this.failed++;
+      this.onAcked(performance.now() - (this.sentAt[id] ?? 0));
+      if (this.inflight === 0) this.idleWaiter?.();
+    };
+    // QoS 1 refills its window after each read that carried PUBACKs; QoS 0 has its own loop (or pacer).
+    if (options.qos === 1) client.onAfterRead = this.pump;
+  }
+
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.startedAt = performance.now();
+    if (this.options.ratePerSecond !== undefined) this.pacer = setInterval(() => this.pump(), 1);
+    this.pump();
+  }
+
+  /** Stops sending; resolves once every QoS 1 PUBLISH is acknowledged, or after `timeoutMs`. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.running = false;
+    if (this.pacer !== undefined) clearInterval(this.pacer);
+    if (this.inflight === 0 || !this.client.isOpen) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private readonly pump = (): void => {
+    if (!this.running || this.waitingDrain || !this.client.isOpen) return;
+    const rate = this.options.ratePerSecond;
+    // Full speed: a batch per write at QoS 0, the whole free window at QoS 1. Paced: what is due by now.
+    let count = this.options.qos === 1 ? MAX_PER_WRITE : this.batch;
+    if (rate !== undefined) count = Math.min(MAX_PER_WRITE, Math.floor(((performance.now() - this.startedAt) * rate) / 1000) - this.sent);
+    if (this.options.qos === 1) count = Math.min(count, this.window - this.inflight);
+    if (count <= 0) return;
+    const size = this.template.length;
+    const buffer = Buffer.allocUnsafe(count * size);
+    for (let i = 0; i < count; i++) {
+      const at = i * size;
+      this.template.copy(buffer, at);
+      const now = performance.now();
+      buffer.writeDoubleLE(now, at + this.payloadOffset);
+      buffer.writeUInt32LE(this.sent >>> 0, at + this.payloadOffset + 8);
+      if (this.options.qos === 1) {
+        const id = this.client.allocateId();
+        if (id === undefined) throw new Error('no free packet id');
+        buffer.writeUInt16BE(id, at + this.idOffset);
+        this.sentAt[id] = now;
+        this.inflight++;
+      }
+      this.sent++;
+    }
+    if (!this.client.write(buffer)) {
+      this.waitingDrain = true;
+      this.client.waitDrain(() => {
+        this.waitingDrain = false;
+        this.pump();
+      });
+    } else if (this.options.qos === 0 && rate === undefined) {
+      setImmediate(this.pump);
+    }
+  };
+}
