@@ -117,7 +117,7 @@ export function buildProxyConfig(config: FleetConfig, i: number, ringFile: strin
     },
     http: { host: '127.0.0.1', port: config.metricsPort + i },
     ring: { file: ringFile },
-    sessions: { store: 'memory' },
+    sessions: { store: 'redis', url: `redis://127.0.0.1:${config.redisPort}` },
   };
 }
 

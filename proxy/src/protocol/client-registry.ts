@@ -1,5 +1,7 @@
 /** A connected client as the registry sees it. */
 export interface RegisteredClient {
+  /** The epoch the client holds its session at; undefined until its session is open. */
+  readonly epoch: number | undefined;
   /** Disconnects the client because another connection took its client id; resolves once its session is stored. */
   takeOver(): Promise<void>;
 }
@@ -32,6 +34,16 @@ export class ClientRegistry {
   /** Whether `client` is the current holder of `clientId`. */
   holds(clientId: string, client: RegisteredClient): boolean {
     return this.clients.get(clientId) === client;
+  }
+
+  /**
+   * Another proxy took `clientId` at `epoch` [MQTT-3.1.4-2]: disconnects the client here if it holds an older
+   * epoch (a newer connection here, or a notice that arrives late, is left alone).
+   */
+  takenElsewhere(clientId: string, epoch: number): void {
+    const client = this.clients.get(clientId);
+    if (client?.epoch === undefined || client.epoch >= epoch) return;
+    void client.takeOver();
   }
 
   get size(): number {

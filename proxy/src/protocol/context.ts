@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ProxyLimits } from '../config/schema.js';
 import type { SessionStore } from '../sessions/session-store.js';
+import type { TakeoverBus } from '../sessions/takeover-bus.js';
 import type { ClientRegistry } from './client-registry.js';
 import type { MessageRouter, ProtocolMetrics } from './ports.js';
 
@@ -18,6 +19,8 @@ export interface ProxyContext {
   readonly router: MessageRouter;
   readonly sessions: SessionStore;
   readonly registry: ClientRegistry;
+  /** Tells another proxy that a client id it holds was taken here. */
+  readonly takeover: TakeoverBus;
   /** Whether a CONNECT may be accepted now (ring loaded, not draining, below the connection limit). */
   admission(): Admission;
   /** A fresh de-duplication id for a stored message. */

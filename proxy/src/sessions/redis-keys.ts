@@ -77,3 +77,12 @@ export function parseExpiryMember(member: string): { kind: ExpiryKind; clientId:
   if (member.startsWith('s|')) return { kind: 'session', clientId };
   return undefined;
 }
+
+/**
+ * The pub/sub channel on which proxy `proxyId` hears that a client id it holds was taken by a connection on
+ * another proxy (see redis-takeover-bus.ts). Pub/sub channels are not keys: the hash tag only keeps the naming
+ * uniform (and would place the channel for sharded pub/sub).
+ */
+export function takeoverChannel(proxyId: string): string {
+  return `${PREFIX}proxy:{${escapeClientId(proxyId)}}:kick`;
+}

@@ -16,6 +16,8 @@ import { Connection } from '../protocol/connection.js';
 import type { Admission, ProxyContext } from '../protocol/context.js';
 import { noMetrics } from '../protocol/ports.js';
 import { MemorySessionStore } from '../sessions/memory-session-store.js';
+import type { SessionStore } from '../sessions/session-store.js';
+import { MemoryTakeoverBus, type TakeoverBus } from '../sessions/takeover-bus.js';
 
 /** A clock the test moves by hand. */
 export class ManualClock implements Clock {
@@ -155,6 +157,12 @@ export interface HarnessOptions {
   readonly admission?: () => Admission;
   /** Puts a backend in front of the memory one, e.g. a GatedBackend whose stores the test settles by hand. */
   readonly backend?: (memory: MemoryBackend) => MessageBackend;
+  /** This proxy's id. @default 'test' */
+  readonly proxyId?: string;
+  /** The store the connections use instead of the harness's own memory store (e.g. one shared with another harness). */
+  readonly sessions?: (memory: MemorySessionStore) => SessionStore;
+  /** The takeover bus, shared by harnesses that play several proxies. @default a bus of its own */
+  readonly takeover?: TakeoverBus;
 }
 
 /** A proxy core in memory, for protocol tests. */
@@ -169,16 +177,20 @@ export class ProtocolHarness {
 
   constructor(options: HarnessOptions = {}) {
     this.broker = new Broker(options.backend?.(this.backend) ?? this.backend);
-    const config = parseProxyConfig({ proxyId: 'test', listeners: {}, ring: { file: 'unused' }, limits: options.limits ?? {} });
+    const proxyId = options.proxyId ?? 'test';
+    const config = parseProxyConfig({ proxyId, listeners: {}, ring: { file: 'unused' }, limits: options.limits ?? {} });
+    const takeover = options.takeover ?? new MemoryTakeoverBus();
+    takeover.listen(proxyId, (clientId, epoch) => this.registry.takenElsewhere(clientId, epoch));
     this.ctx = {
-      proxyId: 'test',
+      proxyId,
       clock: this.clock,
       limits: config.limits,
       log: silentLogger(),
       metrics: noMetrics,
       router: this.broker,
-      sessions: this.sessions,
+      sessions: options.sessions?.(this.sessions) ?? this.sessions,
       registry: this.registry,
+      takeover,
       admission: options.admission ?? ((): Admission => 'accept'),
       nextMessageId: createMessageIds(),
     };

@@ -159,6 +159,11 @@ async function takeSession(client: ClientHandler, negotiated: Negotiated): Promi
     expiryIntervalSeconds: negotiated.sessionExpirySeconds,
   });
   client.epoch = opened.epoch;
+  if (opened.previousOwner !== undefined && opened.previousOwner !== ctx.proxyId) {
+    // the old connection is on another proxy: tell it (its session writes are fenced by the older epoch anyway)
+    const owner = opened.previousOwner;
+    ctx.takeover.notify(owner, clientId, opened.epoch).catch((err: unknown) => ctx.log.warn({ err, clientId, owner }, 'takeover not sent'));
+  }
   if (opened.endedWill !== undefined) publishEndedWill(client, opened.endedWill);
   if (conn.isClosed || !ctx.registry.holds(clientId, client)) {
     // gone or taken over meanwhile: leave the session as it was found, with its expiry running again
