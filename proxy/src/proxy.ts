@@ -5,7 +5,7 @@ import type { StreamOptions } from './backend/nats/streams.js';
 import { ShardPool } from './backend/nats/shard-pool.js';
 import { Broker } from './broker/broker.js';
 import { systemClock, type Clock } from './clock.js';
-import { RingFileSource } from './config/ring-file-source.js';
+import { createRingSource, type RingSource } from './config/ring-source.js';
 import type { ProxyConfig } from './config/schema.js';
 import { createMessageIds } from './message-ids.js';
 import { OpsServer } from './observability/http-server.js';
@@ -19,7 +19,7 @@ import type { RingDocument } from './routing/ring-document.js';
 import { RoutingTable } from './routing/routing-table.js';
 import { TcpListener } from './server/tcp-listener.js';
 import { WebSocketListener } from './server/ws-listener.js';
-import { MemorySessionStore } from './sessions/memory-session-store.js';
+import { createSessionBackend, memoryBackend, type SessionBackend } from './sessions/session-backend.js';
 import type { SessionStore } from './sessions/session-store.js';
 
 /** The ports the proxy bound (useful when the configuration asked for port 0). */
@@ -57,9 +57,9 @@ export class ShoalProxy {
   readonly registry = new ClientRegistry();
   private readonly handlers = new Set<ClientHandler>();
   private readonly clock: Clock;
-  private readonly sessions: SessionStore;
+  private readonly sessions: SessionBackend;
   private readonly ops: OpsServer;
-  private readonly ring: RingFileSource;
+  private readonly ring: RingSource;
   private readonly listeners: { close(): Promise<void> }[] = [];
   private readonly messageIds = createMessageIds();
   private backend: NatsBackend | undefined;
@@ -72,14 +72,15 @@ export class ShoalProxy {
 
   private constructor(private readonly deps: ProxyDeps) {
     this.clock = deps.clock ?? systemClock;
-    this.sessions = deps.sessions ?? new MemorySessionStore(this.clock);
+    this.sessions = deps.sessions === undefined ? createSessionBackend(deps.config.sessions, this.clock) : memoryBackend(deps.sessions);
+    this.sessions.takeover.listen(deps.config.proxyId, (clientId, epoch) => this.registry.takenElsewhere(clientId, epoch));
     this.ops = new OpsServer({
       host: deps.config.http.host,
       port: deps.config.http.port,
       registry: this.metrics.registry,
       notReadyReason: () => this.notReadyReason(),
     });
-    this.ring = new RingFileSource({ path: deps.config.ring.file, log: deps.log, onRing: (ring) => this.applyRing(ring) });
+    this.ring = createRingSource(deps.config.ring, { log: deps.log, onRing: (ring) => this.applyRing(ring) });
   }
 
   /** Starts a proxy: operations endpoint first (not ready), then the ring, the shards, the listeners. */
@@ -89,7 +90,7 @@ export class ShoalProxy {
     const ring = await proxy.loadRing();
     proxy.startBackend(ring);
     await proxy.startListeners();
-    deps.log.info({ ports: proxy.ports, ring: ring.version }, 'proxy started');
+    deps.log.info({ ports: proxy.ports, ring: ring.version, ringSource: proxy.ring.description }, 'proxy started');
     return proxy;
   }
 
@@ -102,6 +103,7 @@ export class ShoalProxy {
     if (this.draining) return 'draining';
     if (this.table === undefined) return 'no ring loaded';
     if (this.backend?.isReady() !== true) return 'not connected to every shard';
+    if (!this.sessions.connected()) return this.sessions.description;
     return undefined;
   }
 
@@ -119,13 +121,13 @@ export class ShoalProxy {
   }
 
   private async loadRing(): Promise<RingDocument> {
-    const { log, config } = this.deps;
+    const { log } = this.deps;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.ring.start();
       } catch (err: unknown) {
         if (this.draining) throw err;
-        if (attempt % 10 === 0) log.warn({ err, path: config.ring.file }, 'waiting for a valid ring document');
+        if (attempt % 10 === 0) log.warn({ err, ringSource: this.ring.description }, 'waiting for a valid ring document');
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     }
@@ -165,8 +167,9 @@ export class ShoalProxy {
       log,
       metrics,
       router: new Broker(backend),
-      sessions: this.sessions,
+      sessions: this.sessions.store,
       registry: this.registry,
+      takeover: this.sessions.takeover,
       admission: () => this.admission(),
       nextMessageId: this.messageIds,
     };

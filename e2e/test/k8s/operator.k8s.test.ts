@@ -294,8 +294,13 @@ describe('a cluster from the minimal sample', () => {
       return condition(c, 'Degraded')?.status === 'True' ? c : undefined;
     }, 'Degraded=True');
     expect(condition(degraded, 'Degraded')).toMatchObject({ reason: 'UnsupportedSpec' });
-    const events = JSON.parse(await kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=tls', '-o', 'json']));
-    expect(events.items.map((e: Json) => `${e.type}/${e.reason}`)).toContain('Warning/UnsupportedSpec');
+    // the Event is written after the status: wait for it rather than read it once
+    const reasons = await eventually(async () => {
+      const events = JSON.parse(await kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=tls', '-o', 'json']));
+      const found: string[] = events.items.map((e: Json) => `${e.type}/${e.reason}`);
+      return found.includes('Warning/UnsupportedSpec') ? found : undefined;
+    }, 'Warning/UnsupportedSpec event');
+    expect(reasons).toContain('Warning/UnsupportedSpec');
   });
 
   it('survives objects it did not expect, keeps leading, and logs no error when clusters are deleted', async () => {

@@ -5,7 +5,7 @@ import { ProxyConfig, type ProxyConfigInput } from '@shoal/proxy';
 import { z } from 'zod';
 import { durationToSeconds, quantityToBytes } from '../api/v1alpha1/quantity.js';
 import { RenderError, UnsupportedSpecError } from './errors.js';
-import { PROXY_CONFIG_KEY, RING_KEY, proxyConfigName } from './names.js';
+import { PROXY_CONFIG_KEY, RING_KEY, proxyConfigName, ringName } from './names.js';
 import { childMeta, type ResolvedCluster } from './resolved-cluster.js';
 
 /** Where the proxy pod mounts `X-proxy-config`. */
@@ -36,7 +36,13 @@ export function buildProxyConfigDocument(cluster: ResolvedCluster): ProxyConfigD
       ...(websocket.enabled ? { websocket: { host: '0.0.0.0', port: websocket.port, path: websocket.path } } : {}),
     },
     http: { host: '0.0.0.0', port: PROXY_HTTP_PORT },
-    ring: { file: `${RING_DIR}/${RING_KEY}` },
+    // Watched through the API server (a change reaches the proxies in about a second) with the pod's
+    // ServiceAccount token; a pod without a token follows the mounted copy (the kubelet refreshes it
+    // within about a minute), which also serves a proxy that starts while the API server is unreachable.
+    ring: {
+      configMap: { namespace: cluster.namespace, name: ringName(cluster.name), key: RING_KEY },
+      fallbackFile: `${RING_DIR}/${RING_KEY}`,
+    },
     sessions: { store: 'memory' },
     nats: {
       ensureStreams: true,

@@ -26,7 +26,7 @@ describe('buildProxyDeployment', () => {
           metadata: { labels: selector, annotations: { 'shoal.dev/config-hash': proxyConfigHash(cluster) } },
           spec: {
             serviceAccountName: 'demo-proxy',
-            automountServiceAccountToken: false,
+            automountServiceAccountToken: true,
             enableServiceLinks: false,
             terminationGracePeriodSeconds: 315,
             securityContext: {

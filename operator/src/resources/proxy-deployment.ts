@@ -82,8 +82,9 @@ export function buildProxyDeployment(cluster: ResolvedCluster): V1Deployment {
         metadata: { labels: { ...labels }, annotations: { [CONFIG_HASH_ANNOTATION]: proxyConfigHash(cluster) } },
         spec: {
           serviceAccountName: proxyName(cluster.name),
-          // The ring comes from the mounted ConfigMap; the API token is only needed once the proxy watches it.
-          automountServiceAccountToken: false,
+          // The proxy watches the ring ConfigMap through the API server with this token; its Role grants only
+          // get/list/watch of that one ConfigMap (the mounted file is the fallback).
+          automountServiceAccountToken: true,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: proxy.drain.timeoutSeconds + SHUTDOWN_MARGIN_SECONDS,
           securityContext: restrictedPodSecurityContext(),

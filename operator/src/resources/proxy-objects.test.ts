@@ -123,7 +123,7 @@ describe('proxy configuration', () => {
     expect(document).toEqual({
       listeners: { mqtt: { host: '0.0.0.0', port: 1883 }, websocket: { host: '0.0.0.0', port: 8083, path: '/mqtt' } },
       http: { host: '0.0.0.0', port: 9100 },
-      ring: { file: '/etc/shoal/ring/ring.json' },
+      ring: { configMap: { namespace: 'mqtt', name: 'demo-ring', key: 'ring.json' }, fallbackFile: '/etc/shoal/ring/ring.json' },
       sessions: { store: 'memory' },
       nats: { ensureStreams: true, messageMaxAgeSeconds: 604_800, messageMaxBytes: 2_147_483_648, streamReplicas: 3 },
       logLevel: 'info',

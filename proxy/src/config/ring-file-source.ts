@@ -26,6 +26,11 @@ export class RingFileSource {
 
   constructor(private readonly options: RingFileSourceOptions) {}
 
+  /** Where the ring comes from (for logs). */
+  get description(): string {
+    return `file ${this.options.path}`;
+  }
+
   /** Loads the ring once (rejects when there is none yet, or it is invalid) and starts watching. */
   async start(): Promise<RingDocument> {
     const text = await readFile(this.options.path, 'utf8');

@@ -22,13 +22,67 @@ const HttpServer = z.strictObject({
   port: Port.default(9100),
 });
 
-/** Where the ring document comes from. */
-const RingSource = z.strictObject({
-  /** Path of `ring.json` (a mounted ConfigMap or the file `make up` writes); reloaded when it changes. */
-  file: z.string().min(1),
+const Path = z.string().min(1);
+
+/** The ring from a file: a mounted ConfigMap or the file `make up` writes; reloaded when it changes. */
+const RingFromFile = z.strictObject({
+  /** Path of `ring.json`. */
+  file: Path,
 });
 
-const Sessions = z.discriminatedUnion('store', [z.strictObject({ store: z.literal('memory') })]);
+/** How to reach the Kubernetes API server. Files are re-read at every (re)connection: tokens rotate. */
+const ApiServer = z
+  .strictObject({
+    /** `https://host:port` (or `http://` for `kubectl proxy`). */
+    url: z.url({ protocol: /^https?$/ }),
+    /** PEM CA bundle that signed the server's certificate; the system CAs when absent. */
+    caFile: Path.optional(),
+    /** Bearer token (a ServiceAccount token). */
+    tokenFile: Path.optional(),
+    /** PEM client certificate and key (both or neither). */
+    certFile: Path.optional(),
+    keyFile: Path.optional(),
+  })
+  .refine((a) => (a.certFile === undefined) === (a.keyFile === undefined), {
+    error: 'certFile and keyFile go together',
+    path: ['certFile'],
+  });
+
+/** The ring from its ConfigMap, read and watched through the API server. */
+const RingFromConfigMap = z.strictObject({
+  configMap: z.strictObject({
+    /** Namespace of the ConfigMap; in a pod, its own namespace when absent. */
+    namespace: z.string().min(1).max(63).optional(),
+    name: z.string().min(1).max(253),
+    key: z.string().min(1).default('ring.json'),
+  }),
+  /** Absent: the pod's in-cluster credentials (ServiceAccount token, KUBERNETES_SERVICE_HOST/PORT). */
+  apiServer: ApiServer.optional(),
+  /**
+   * The same ConfigMap mounted as a file. Followed instead when the pod has no API credentials (no token
+   * mounted), and read once when the API server does not answer at start (the watch keeps trying).
+   */
+  fallbackFile: Path.optional(),
+});
+
+/** Where the ring document comes from: `{ file }` or `{ configMap, apiServer?, fallbackFile? }`. */
+const RingSource = z.union([RingFromFile, RingFromConfigMap], {
+  error: 'ring is either {"file": path} or {"configMap": {"name", "namespace"?, "key"?}, "apiServer"?, "fallbackFile"?}',
+});
+
+/** Where sessions live: this proxy's memory (a single proxy), or Redis shared by the whole fleet. */
+const Sessions = z.discriminatedUnion('store', [
+  z.strictObject({ store: z.literal('memory') }),
+  z.strictObject({
+    store: z.literal('redis'),
+    /** `redis://[user:password@]host:port[/db]` (or `rediss://`) of a standalone server. */
+    url: z.string().regex(/^rediss?:\/\/[^/]/, 'a redis:// or rediss:// URL'),
+    /** A Redis command not answered in this time fails (a CONNECT then gets Server Unavailable). */
+    commandTimeoutMs: z.int().min(10).max(60_000).optional(),
+    /** Expiry index buckets; part of the key scheme: the same on every proxy of a fleet. */
+    expiryBuckets: z.int().min(1).max(65_536).optional(),
+  }),
+]);
 
 /** Protocol limits; see docs/security.md for how they compare with EMQX and Mosquitto. */
 const Limits = z.strictObject({
@@ -89,3 +143,9 @@ export type ProxyConfig = z.infer<typeof ProxyConfig>;
 /** The configuration document before defaults are applied (what a file or ConfigMap holds). */
 export type ProxyConfigInput = z.input<typeof ProxyConfig>;
 export type ProxyLimits = ProxyConfig['limits'];
+/** The ring source, defaults applied. */
+export type RingSourceConfig = ProxyConfig['ring'];
+/** The ring from its ConfigMap through the API server. */
+export type RingConfigMapConfig = z.infer<typeof RingFromConfigMap>;
+/** How to reach the API server. */
+export type ApiServerConfig = z.infer<typeof ApiServer>;
