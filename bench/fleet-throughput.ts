@@ -20,13 +20,13 @@
 // scrape took); the shards' /varz counters (slow consumers). --cpu-prof writes a V8 profile per proxy.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../e2e/src/fleet/fleet-config.js';
 import { startFleet } from '../e2e/src/fleet/fleet.js';
+import { freeFleetPorts } from '../e2e/src/fleet/free-ports.js';
 import type { Fleet } from '../e2e/src/fleet/fleet.js';
 import { httpGet } from '../e2e/src/processes/child-process.js';
 import { DEFAULT_NATS_SERVER_BINARY } from '../e2e/src/processes/nats-server.js';
@@ -384,24 +384,6 @@ function cpuReport(before: CpuSnapshot, after: CpuSnapshot, ours: Set<number>): 
 }
 
 // ------------------------------------------------------------------------------------------ the fleet
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => done(true)));
-  });
-}
-
-/** A port base b such that b + 10·block + i is free for the six port blocks of a fleet of ≤ 3 + 3. */
-async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 21_000 + Math.floor(Math.random() * 380) * 100;
-    const ports = Array.from({ length: 6 * 3 }, (_, k) => base + Math.floor(k / 3) * 10 + (k % 3));
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free port range found');
-}
 
 /**
  * Node 20 refuses --cpu-prof in NODE_OPTIONS and the fleet fixes the proxy's command line, so --cpu-prof
@@ -773,10 +755,7 @@ async function main(): Promise<void> {
   const watchdogMs = (60 + scenarioCount * (options.warmupSeconds + options.seconds + options.drainSeconds + SETTLE_MS / 1000 + 30)) * 1000;
   const stateDir = mkdtempSync(join(tmpdir(), 'shoal-bench-'));
   const profDir = join(stateDir, 'cpu-prof');
-  const base = await freeBase();
-  const config: FleetConfig = {
-    proxies: 2, shards: 3, mqttPort: base, wsPort: base + 10, metricsPort: base + 20, natsPort: base + 30, natsHttpPort: base + 40, redisPort: base + 50, stateDir,
-  };
+  const config: FleetConfig = { proxies: 2, shards: 3, ...(await freeFleetPorts(3)), stateDir };
   let fleet: Fleet | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = (keepState: boolean): Promise<void> => {

@@ -1,45 +1,19 @@
 // A local fleet on free ports in a temporary state directory, for integration tests.
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { FleetConfig } from '../../src/fleet/fleet-config.js';
 import { startFleet, type Fleet } from '../../src/fleet/fleet.js';
+import { freeFleetPorts } from '../../src/fleet/free-ports.js';
 import { httpGet } from '../../src/processes/child-process.js';
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** Picks port bases so that every port of the fleet is free right now. */
-async function freeBases(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 400) * 100;
-    const ports: number[] = [];
-    for (let block = 0; block < 6; block++) for (let i = 0; i < count; i++) ports.push(base + block * 10 + i);
-    const free = await Promise.all(ports.map(portFree));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free port range found');
-}
 
 /** Starts a fleet of `proxies` proxies and `shards` shards on free ports. */
 export async function startTestFleet(proxies = 2, shards = 3): Promise<Fleet> {
-  const base = await freeBases(Math.max(proxies, shards));
   const config: FleetConfig = {
     proxies,
     shards,
-    mqttPort: base,
-    wsPort: base + 10,
-    metricsPort: base + 20,
-    natsPort: base + 30,
-    natsHttpPort: base + 40,
-    redisPort: base + 50,
+    ...(await freeFleetPorts(Math.max(proxies, shards))),
     stateDir: mkdtempSync(join(tmpdir(), 'shoal-fleet-')),
   };
   return startFleet(config, { proxyEnv: { SHOAL_LOG_LEVEL: 'warn' } });

@@ -1,0 +1,120 @@
+// CONNECT → CONNACK rate of one proxy with the Redis session store (issue 3 asks ≥ 3,000/s per proxy, for new
+// and for resumed sessions). Starts a local fleet (2 proxies × 3 shards, Redis sessions) on free ports, drives
+// proxy 0 with `--concurrency` connect loops over raw sockets (source addresses 127.0.0.2–17, so TIME_WAIT
+// does not exhaust the ephemeral ports), and prints CONNACKs per second, latency and the proxy's CPU.
+//
+//   npx tsx bench/connect-rate.ts [--seconds 10] [--concurrency 200]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt-packet';
+import { startFleet, type Fleet } from '../e2e/src/fleet/fleet.js';
+import { freeFleetPorts } from '../e2e/src/fleet/free-ports.js';
+
+const DISCONNECT = Buffer.from([0xe0, 0x00]);
+
+interface Outcome {
+  readonly accepted: number;
+  readonly sessionPresent: number;
+  readonly failed: number;
+  readonly latenciesMs: number[];
+}
+
+/** CPU seconds (user + system) of a process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** One CONNECT → CONNACK → DISCONNECT round; resolves with the CONNACK flags, or undefined on failure. */
+function connectOnce(port: number, clientId: string, source: string): Promise<{ ok: boolean; present: boolean } | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, localAddress: source });
+    const timer = setTimeout(() => finish(undefined), 5_000);
+    const finish = (result: { ok: boolean; present: boolean } | undefined): void => {
+      clearTimeout(timer);
+      if (result?.ok === true) socket.end(DISCONNECT);
+      else socket.destroy();
+      resolve(result);
+    };
+    socket.once('connect', () => {
+      socket.write(mqtt.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: false, keepalive: 60 }));
+    });
+    socket.once('data', (chunk: Buffer) => finish({ ok: chunk[0] === 0x20 && chunk[3] === 0, present: ((chunk[2] ?? 0) & 1) === 1 }));
+    socket.once('error', () => finish(undefined));
+  });
+}
+
+async function drive(port: number, ids: (n: number) => string, seconds: number, concurrency: number): Promise<Outcome> {
+  const deadline = performance.now() + seconds * 1000;
+  const latenciesMs: number[] = [];
+  let accepted = 0;
+  let sessionPresent = 0;
+  let failed = 0;
+  let next = 0;
+  const loop = async (worker: number): Promise<void> => {
+    const source = `127.0.0.${String(2 + (worker % 16))}`;
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      const result = await connectOnce(port, ids(next++), source);
+      if (result?.ok !== true) {
+        failed++;
+        continue;
+      }
+      accepted++;
+      if (result.present) sessionPresent++;
+      latenciesMs.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, worker) => loop(worker)));
+  return { accepted, sessionPresent, failed, latenciesMs };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function scenario(fleet: Fleet, name: string, ids: (n: number) => string, seconds: number, concurrency: number): Promise<string> {
+  const proxy = fleet.proxy(0);
+  if (proxy === undefined) throw new Error('proxy 0 is not running');
+  const port = Number(new URL(fleet.proxyEndpoints[0]?.mqttUrl ?? '').port);
+  const cpuBefore = cpuSeconds(proxy.pid);
+  const outcome = await drive(port, ids, seconds, concurrency);
+  const cpu = cpuSeconds(proxy.pid) - cpuBefore;
+  const sorted = [...outcome.latenciesMs].sort((a, b) => a - b);
+  const rate = outcome.accepted / seconds;
+  return `| ${name} | ${rate.toFixed(0)} | ${String(outcome.sessionPresent)} | ${String(outcome.failed)} | ${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)} | ${cpu.toFixed(2)} (${((cpu / Math.max(1, outcome.accepted)) * 1e6).toFixed(0)} µs per CONNECT) |`;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const option = (flag: string, fallback: number): number => {
+    const at = args.indexOf(flag);
+    return at >= 0 ? Number(args[at + 1]) : fallback;
+  };
+  const seconds = option('--seconds', 10);
+  const concurrency = option('--concurrency', 200);
+  const stateDir = mkdtempSync(join(tmpdir(), 'shoal-connect-bench-'));
+  const fleet = await startFleet({ proxies: 2, shards: 3, ...(await freeFleetPorts(3)), stateDir }, { proxyEnv: { SHOAL_LOG_LEVEL: 'warn' } });
+  try {
+    const rows: string[] = [];
+    const run = Date.now().toString(36);
+    // new: every CONNECT opens a session nobody had (clean=false: stored in Redis when it disconnects)
+    rows.push(await scenario(fleet, 'new persistent sessions', (n) => `new-${run}-${String(n)}`, seconds, concurrency));
+    // resumed: a pool of ids whose sessions the previous scenario stored, connected again and again
+    rows.push(await scenario(fleet, 'resumed sessions', (n) => `new-${run}-${String(n % 5_000)}`, seconds, concurrency));
+    console.log(`\nproxy 0 of a 2-proxy × 3-shard fleet, Redis sessions, ${String(concurrency)} connect loops, ${String(seconds)} s each, MQTT 3.1.1 clean=false\n`);
+    console.log('| scenario | CONNACK/s | session present | failed | latency p50 / p99 (ms) | proxy CPU s |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    for (const row of rows) console.log(row);
+  } finally {
+    await fleet.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
