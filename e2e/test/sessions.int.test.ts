@@ -1,5 +1,5 @@
 // Sessions in Redis through a local fleet of 2 proxies: a persistent session resumed on the other proxy,
-// takeover across proxies (one at a time, timed, and 200 at once), and Redis going away and coming back.
+// takeover across proxies (one at a time, timed, and 1,000 at once), and Redis going away and coming back.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Fleet } from '../src/fleet/fleet.js';
@@ -36,6 +36,9 @@ async function eventually(probe: () => Promise<boolean> | boolean, timeoutMs: nu
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Issue 3 asks for 1,000 concurrent takeovers ending with one live connection per id. */
+const TAKEOVERS = 1_000;
 
 describe('sessions in Redis through a local fleet', () => {
   let fleet: Fleet;
@@ -77,15 +80,15 @@ describe('sessions in Redis through a local fleet', () => {
     await second.endAsync();
   });
 
-  it('ends 200 concurrent takeovers with exactly one live connection per id', async () => {
+  it(`ends ${TAKEOVERS} concurrent takeovers with exactly one live connection per id`, async () => {
     await eventually(async () => (await connections(fleet, 0)) === 0 && (await connections(fleet, 1)) === 0, 5_000, 'no connections left');
-    const ids = Array.from({ length: 200 }, (_, i) => `bulk-${i}`);
+    const ids = Array.from({ length: TAKEOVERS }, (_, i) => `bulk-${i}`);
     const olds = await Promise.all(ids.map((clientId) => connectClient(fleet, 0, { protocolVersion: 5, clientId })));
     const startMs = Date.now();
     const news = await Promise.all(ids.map((clientId) => connectClient(fleet, 1, { protocolVersion: 5, clientId })));
-    await eventually(async () => (await connections(fleet, 0)) === 0, 5_000, 'every old connection closed');
-    process.stdout.write(`200 takeovers: all old connections closed after ${Date.now() - startMs} ms\n`);
-    expect(await connections(fleet, 1)).toBe(200);
+    await eventually(async () => (await connections(fleet, 0)) === 0, 15_000, 'every old connection closed');
+    process.stdout.write(`${TAKEOVERS} takeovers: all old connections closed after ${Date.now() - startMs} ms\n`);
+    expect(await connections(fleet, 1)).toBe(TAKEOVERS);
     expect(news.every((c) => c.connected)).toBe(true);
     expect(olds.filter((c) => c.connected)).toHaveLength(0);
     await Promise.all(news.map((c) => c.endAsync()));
