@@ -4,13 +4,15 @@
 // does not exhaust the ephemeral ports), and prints CONNACKs per second, latency and the proxy's CPU.
 //
 //   npx tsx bench/connect-rate.ts [--seconds 10] [--concurrency 200]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt-packet';
 import { startFleet, type Fleet } from '../e2e/src/fleet/fleet.js';
 import { freeFleetPorts } from '../e2e/src/fleet/free-ports.js';
+import { procCpuSeconds } from './lib/proc-stats.js';
+import { Samples } from './lib/samples.js';
 
 const DISCONNECT = Buffer.from([0xe0, 0x00]);
 
@@ -19,12 +21,6 @@ interface Outcome {
   readonly sessionPresent: number;
   readonly failed: number;
   readonly latenciesMs: number[];
-}
-
-/** CPU seconds (user + system) of a process so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** One CONNECT → CONNACK → DISCONNECT round; resolves with the CONNACK flags, or undefined on failure. */
@@ -71,20 +67,18 @@ async function drive(port: number, ids: (n: number) => string, seconds: number, 
   return { accepted, sessionPresent, failed, latenciesMs };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 async function scenario(fleet: Fleet, name: string, ids: (n: number) => string, seconds: number, concurrency: number): Promise<string> {
   const proxy = fleet.proxy(0);
   if (proxy === undefined) throw new Error('proxy 0 is not running');
   const port = Number(new URL(fleet.proxyEndpoints[0]?.mqttUrl ?? '').port);
-  const cpuBefore = cpuSeconds(proxy.pid);
+  const cpuBefore = procCpuSeconds(proxy.pid) ?? Number.NaN;
   const outcome = await drive(port, ids, seconds, concurrency);
-  const cpu = cpuSeconds(proxy.pid) - cpuBefore;
-  const sorted = [...outcome.latenciesMs].sort((a, b) => a - b);
+  const cpu = (procCpuSeconds(proxy.pid) ?? Number.NaN) - cpuBefore;
+  const samples = new Samples();
+  for (const ms of outcome.latenciesMs) samples.add(ms);
+  const latency = samples.percentiles();
   const rate = outcome.accepted / seconds;
-  return `| ${name} | ${rate.toFixed(0)} | ${String(outcome.sessionPresent)} | ${String(outcome.failed)} | ${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)} | ${cpu.toFixed(2)} (${((cpu / Math.max(1, outcome.accepted)) * 1e6).toFixed(0)} µs per CONNECT) |`;
+  return `| ${name} | ${rate.toFixed(0)} | ${String(outcome.sessionPresent)} | ${String(outcome.failed)} | ${String(latency?.p50)} / ${String(latency?.p99)} | ${cpu.toFixed(2)} (${((cpu / Math.max(1, outcome.accepted)) * 1e6).toFixed(0)} µs per CONNECT) |`;
 }
 
 async function main(): Promise<void> {
