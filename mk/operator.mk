@@ -37,7 +37,7 @@ helm-lint: k8s-tools crds-check ## helm lint --strict and helm template of chart
 	$(OPERATOR_BIN)/helm template shoal $(CHART_DIR) --namespace shoal-system >/dev/null
 	@echo "helm-lint: ok"
 
-e2e-k8s: build k8s-tools crds-check ## Control-plane e2e against a fresh API server of its own (prints its duration)
+e2e-k8s: tools build k8s-tools crds-check ## Control-plane e2e against a fresh API server of its own (prints its duration)
 	@start=$$(date +%s); rc=0; \
 	$(MAKE) --no-print-directory k8s-up K8S_STATE=$(E2E_K8S_STATE) || rc=$$?; \
 	if [ $$rc -eq 0 ]; then \

@@ -16,6 +16,7 @@ import { ClientNodeKubeClient } from './kube/client-node-kube-client.js';
 import { InformerWatch } from './kube/client-node-watch.js';
 import { HealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
+import { NatsStreamEnsurer } from './nats/nats-stream-ensurer.js';
 import { OperatorMetrics } from './observability/metrics.js';
 import { OWNED_KINDS } from './resources/desired-state.js';
 import { MANAGED_BY, LABEL_MANAGED_BY } from './resources/labels.js';
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
     log,
     events: new KubeEventRecorder({ kube, clock: systemClock, log, component: 'shoal-operator' }),
     images: config.images,
+    streams: new NatsStreamEnsurer(),
+    shardUrlOverrides: config.shardUrlOverrides,
   });
   const controller = new Controller({
     queue,
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
     notReadyReason: () => (elector !== undefined && !elector.isLeader ? undefined : controller.isStarted ? undefined : 'watches not started'),
   });
   const port = await health.listen();
+  if (config.shardUrlOverrides.size > 0) log.warn({ shardUrlOverrides: Object.fromEntries(config.shardUrlOverrides) }, 'Dialling shards at overridden URLs (development aid)');
   log.info({ port, watchNamespace: config.watchNamespace === '' ? '(all)' : config.watchNamespace }, 'Started shoal-operator');
 
   let stopping = false;

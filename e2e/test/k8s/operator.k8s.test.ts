@@ -3,13 +3,15 @@
 // what it really has. No controller-manager or kubelet runs: the test writes the Deployment and
 // StatefulSet status that those controllers would (as envtest users do), and garbage collection of
 // owned objects does not happen (the test checks the owner references instead).
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { parseRingDocument } from '@shoal/proxy';
 import { apply, condition, eventually, getJson, kubectl, run, type Json } from './support/kube-cli.js';
+import { startNatsServer, type RunningNatsServer } from '../../src/processes/nats-server.js';
 import { OperatorProcess } from './support/operator-process.js';
+import { markProxiesReady as markWorkloadProxiesReady, markShardReady as markWorkloadShardReady } from './support/workload-status.js';
 
 jest.setTimeout(90_000);
 
@@ -22,21 +24,8 @@ const cluster = (name: string, spec: object): string => JSON.stringify({ apiVers
 const get = (kind: string, name: string): Promise<Json> => getJson(kind, name, NS);
 const ring = async (name: string): Promise<Json> => parseRingDocument(JSON.parse((await get('configmap', `${name}-ring`)).data['ring.json']));
 
-/** What the StatefulSet controller would write once every nats-server pod is ready. */
-async function markShardReady(name: string, index: number): Promise<void> {
-  const set = await eventually(() => get('statefulset', `${name}-shard-${index}`), `StatefulSet ${name}-shard-${index}`);
-  const n = set.spec.replicas;
-  const status = { observedGeneration: set.metadata.generation, replicas: n, readyReplicas: n, availableReplicas: n, currentReplicas: n, updatedReplicas: n };
-  await kubectl(['patch', 'statefulset', set.metadata.name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-}
-
-/** What the Deployment controller would write once every proxy pod is ready. */
-async function markProxiesReady(name: string): Promise<void> {
-  const deployment = await get('deployment', `${name}-proxy`);
-  const n = deployment.spec.replicas;
-  const status = { observedGeneration: deployment.metadata.generation, replicas: n, readyReplicas: n, availableReplicas: n, updatedReplicas: n };
-  await kubectl(['patch', 'deployment', deployment.metadata.name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-}
+const markShardReady = (name: string, index: number): Promise<void> => markWorkloadShardReady(NS, name, index);
+const markProxiesReady = (name: string): Promise<void> => markWorkloadProxiesReady(NS, name);
 
 /** A kubeconfig for the chart's ServiceAccount (a TokenRequest token), next to the admin's server and CA. */
 async function serviceAccountKubeconfig(): Promise<string> {
@@ -57,6 +46,9 @@ async function serviceAccountKubeconfig(): Promise<string> {
 
 let operator: OperatorProcess;
 let tokenKubeconfig = '';
+/** One real nats-server that stands in for every shard of `demo` (the operator ensures the streams there). */
+let nats: RunningNatsServer | undefined;
+let natsDir = '';
 
 beforeAll(async () => {
   await kubectl(['apply', '--server-side', '-f', CRD]);
@@ -65,7 +57,11 @@ beforeAll(async () => {
   await kubectl(['create', 'namespace', OPERATOR_NS]).catch(() => undefined);
   const installed = await run('helm', ['install', 'shoal', CHART, '-n', OPERATOR_NS, '--set', 'replicaCount=1']);
   if (installed.code !== 0) throw new Error(`helm install failed: ${installed.stderr}`);
+  natsDir = mkdtempSync(join(tmpdir(), 'shoal-operator-e2e-'));
+  nats = await startNatsServer({ storeDir: join(natsDir, 'jetstream'), serverName: 'demo-shards' });
+  const overrides = Object.fromEntries([0, 1, 2, 3].map((i) => [`${NS}/demo/shard-${i}`, nats.url]));
   operator = OperatorProcess.start({
+    SHOAL_SHARD_URL_OVERRIDES: JSON.stringify(overrides),
     KUBECONFIG: (tokenKubeconfig = await serviceAccountKubeconfig()),
     SHOAL_OPERATOR_NAMESPACE: OPERATOR_NS,
     SHOAL_OPERATOR_ID: 'e2e-operator',
@@ -77,6 +73,8 @@ beforeAll(async () => {
 afterAll(async () => {
   const code = await operator.stop();
   rmSync(tokenKubeconfig, { force: true });
+  await nats?.stop();
+  rmSync(natsDir, { recursive: true, force: true });
   expect(code).toBe(0);
   await run('helm', ['uninstall', 'shoal', '-n', OPERATOR_NS]);
 });
@@ -182,6 +180,7 @@ describe('a cluster from the minimal sample', () => {
       return condition(c, 'Ready')?.status === 'True' ? c : undefined;
     }, 'Ready=True');
     expect(condition(ready, 'Degraded')).toMatchObject({ status: 'False', observedGeneration: 1 });
+    expect(ready.status.shards.map((s: Json) => s.streamsReady)).toEqual([true, true, true]);
     expect(ready.status.proxy).toEqual({
       replicas: 2,
       readyReplicas: 2,

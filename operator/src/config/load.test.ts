@@ -14,6 +14,7 @@ describe('loadOperatorConfig', () => {
       images: { proxy: 'ghcr.io/shoal-mqtt/shoal-proxy:0.1.0', nats: 'nats:2.11.9-alpine' },
       logLevel: 'info',
       kubeconfig: undefined,
+      shardUrlOverrides: new Map(),
     });
   });
 
@@ -31,6 +32,14 @@ describe('loadOperatorConfig', () => {
       KUBECONFIG: '/k',
     });
     expect(config).toMatchObject({ watchNamespace: 'iot', leaderElect: false, http: { port: 9000 }, workers: 4, images: { proxy: 'p:1', nats: 'n:1' }, kubeconfig: '/k' });
+  });
+
+  it('reads SHOAL_SHARD_URL_OVERRIDES (a development aid) and refuses malformed ones', () => {
+    const overrides = loadOperatorConfig({ SHOAL_SHARD_URL_OVERRIDES: '{"mqtt/demo/shard-0":"nats://127.0.0.1:4222"}' }).shardUrlOverrides;
+    expect([...overrides]).toEqual([['mqtt/demo/shard-0', 'nats://127.0.0.1:4222']]);
+    expect(() => loadOperatorConfig({ SHOAL_SHARD_URL_OVERRIDES: '{"demo/shard-0":"nats://h:1"}' })).toThrow(/<namespace>\/<cluster>\/shard-<i>/);
+    expect(() => loadOperatorConfig({ SHOAL_SHARD_URL_OVERRIDES: '{"a/b/shard-0":"http://h:1"}' })).toThrow(/nats:\/\/host:port/);
+    expect(() => loadOperatorConfig({ SHOAL_SHARD_URL_OVERRIDES: '{' })).toThrow(/not JSON[\s\S]*SHOAL_SHARD_URL_OVERRIDES/);
   });
 
   it('names every invalid variable', () => {

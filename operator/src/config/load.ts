@@ -3,6 +3,10 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
+/** `{"<namespace>/<cluster>/<shardId>": "nats://host:port"}` */
+const OVERRIDE_KEY = /^[^/]+\/[^/]+\/shard-[0-9]+$/;
+const ShardUrlOverrides = z.record(z.string(), z.string().regex(/^(nats|tls):\/\/\S+$/, 'values are nats://host:port URLs'));
+
 const Bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** Environment variables, their defaults and meaning (docs/operator.md "Configuration"). */
@@ -23,6 +27,34 @@ const Env = z.object({
   /** nats-server image used when an MqttCluster names none. */
   SHOAL_NATS_IMAGE: z.string().min(1).default('nats:2.11.9-alpine'),
   SHOAL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Development aid: JSON object `{"<namespace>/<cluster>/<shardId>": "nats://host:port"}`, the URL the
+   * operator dials for that shard's streams instead of its in-cluster DNS names.
+   */
+  SHOAL_SHARD_URL_OVERRIDES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return new Map<string, string>();
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+      const parsed = ShardUrlOverrides.safeParse(value);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: z.prettifyError(parsed.error) });
+        return z.NEVER;
+      }
+      const badKeys = Object.keys(parsed.data).filter((key) => !OVERRIDE_KEY.test(key));
+      if (badKeys.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `keys are <namespace>/<cluster>/shard-<i>, not ${badKeys.map((k) => `'${k}'`).join(', ')}` });
+        return z.NEVER;
+      }
+      return new Map(Object.entries(parsed.data));
+    }),
   /** A kubeconfig file; without it the in-cluster service account is used. */
   KUBECONFIG: z.string().min(1).optional(),
 });
@@ -38,6 +70,8 @@ export interface OperatorConfig {
   readonly images: { readonly proxy: string; readonly nats: string };
   readonly logLevel: string;
   readonly kubeconfig: string | undefined;
+  /** `<namespace>/<cluster>/<shardId>` → NATS URL (SHOAL_SHARD_URL_OVERRIDES); empty in a cluster. */
+  readonly shardUrlOverrides: ReadonlyMap<string, string>;
 }
 
 /** Invalid operator configuration, with every problem spelled out. */
@@ -64,5 +98,6 @@ export function loadOperatorConfig(env: Readonly<Record<string, string | undefin
     images: { proxy: e.SHOAL_PROXY_IMAGE, nats: e.SHOAL_NATS_IMAGE },
     logLevel: e.SHOAL_LOG_LEVEL,
     kubeconfig: e.KUBECONFIG,
+    shardUrlOverrides: e.SHOAL_SHARD_URL_OVERRIDES,
   };
 }

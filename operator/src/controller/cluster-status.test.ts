@@ -8,7 +8,7 @@ const base: StatusInput = {
   now: '2030-01-01T00:00:00Z',
   selector: 'app=x',
   proxy: { desired: 2, replicas: 2, readyReplicas: 2, updatedReplicas: 2, upToDate: true },
-  shards: [{ id: 'shard-0', replicas: 1, readyReplicas: 1 }],
+  shards: [{ id: 'shard-0', replicas: 1, readyReplicas: 1, streamsReady: true }],
   ring: { version: 1, vnodes: 4096, shardKeyLevels: 0, shards: [{ id: 'shard-0', urls: ['nats://a:4222'], weight: 1 }] },
   ringHold: undefined,
   failure: undefined,
@@ -34,6 +34,7 @@ describe('computeStatus', () => {
   it.each([
     ['no ring yet', { ring: undefined }, 'Ready=False:RingNotPublished'],
     ['a shard still starting', { shards: [{ id: 'shard-0', replicas: 3, readyReplicas: 2 }] }, 'Ready=False:ShardsNotReady'],
+    ['no streams on a ready shard', { shards: [{ id: 'shard-0', replicas: 1, readyReplicas: 1, streamsReady: false }] }, 'Ready=False:StreamsNotReady'],
     ['proxies still starting', { proxy: { desired: 2, replicas: 2, readyReplicas: 1, updatedReplicas: 2, upToDate: true } }, 'Ready=False:ProxiesNotReady'],
     ['a failed step', { failure: { reason: 'ApplyShardsFailed', message: 'boom' } }, 'Ready=False:ApplyShardsFailed'],
   ])('is not Ready with %s', (_name, change, expected) => {

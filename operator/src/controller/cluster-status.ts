@@ -43,6 +43,8 @@ function readiness(input: StatusInput): ConditionInput {
   if (input.ring === undefined) return notReady('RingNotPublished', 'the ring ConfigMap has not been written yet');
   const waiting = input.shards.filter((s) => s.readyReplicas < s.replicas).map((s) => s.id);
   if (waiting.length > 0) return notReady('ShardsNotReady', `shards not ready: ${waiting.join(', ')}`);
+  const noStreams = input.shards.filter((s) => s.streamsReady !== true).map((s) => s.id);
+  if (noStreams.length > 0) return notReady('StreamsNotReady', `streams not ensured on: ${noStreams.join(', ')}`);
   const proxy = input.proxy;
   if (proxy === undefined || proxy.readyReplicas < proxy.desired || (proxy.desired > 0 && proxy.readyReplicas === 0)) {
     return notReady('ProxiesNotReady', `${proxy?.readyReplicas ?? 0} of ${proxy?.desired ?? 0} proxies ready`);

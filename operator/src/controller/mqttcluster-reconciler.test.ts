@@ -4,10 +4,12 @@ import { KubeApiError } from '../kube/errors.js';
 import type { KubeObject, ObjectRef } from '../kube/kube-object.js';
 import { mqttCluster, TEST_IMAGES } from '../test-support/clusters.js';
 import { FakeKubeClient } from '../test-support/fake-kube-client.js';
+import { FakeStreamEnsurer } from '../test-support/fake-stream-ensurer.js';
 import type { ClusterEvent, EventRecorder } from './event-recorder.js';
 import { MqttClusterReconciler, ReconcileError } from './mqttcluster-reconciler.js';
 
 const NS = 'mqtt';
+const STREAMS_RECORD = { observedGeneration: 1, offlineMaxAge: '24h', maxBytesPerShard: '1Gi', replicas: 1 };
 /** Test data is read loosely (JSON.parse's type). */
 type Json = ReturnType<typeof JSON.parse>;
 
@@ -26,15 +28,17 @@ class Recorder implements EventRecorder {
 }
 
 let kube: FakeKubeClient;
+let streams: FakeStreamEnsurer;
 let events: Recorder;
 let now: number;
 let reconciler: MqttClusterReconciler;
 
 beforeEach(() => {
   kube = new FakeKubeClient();
+  streams = new FakeStreamEnsurer();
   events = new Recorder();
   now = Date.parse('2030-01-01T00:00:00Z');
-  reconciler = new MqttClusterReconciler({ kube, clock: { now: () => now }, log: pino({ level: 'silent' }), events, images: TEST_IMAGES });
+  reconciler = new MqttClusterReconciler({ kube, clock: { now: () => now }, log: pino({ level: 'silent' }), events, images: TEST_IMAGES, streams });
 });
 
 const status = (): Json => kube.peek(CLUSTER)?.['status'];
@@ -107,10 +111,7 @@ describe('MqttClusterReconciler', () => {
         readyReplicas: 2,
         selector: 'app.kubernetes.io/name=shoal,app.kubernetes.io/instance=demo,app.kubernetes.io/component=proxy',
       },
-      shards: [
-        { id: 'shard-0', replicas: 1, readyReplicas: 1 },
-        { id: 'shard-1', replicas: 1, readyReplicas: 1 },
-      ],
+      shards: [0, 1].map((i) => ({ id: `shard-${i}`, replicas: 1, readyReplicas: 1, streamsReady: true, streams: STREAMS_RECORD })),
       ring: { version: 1, shards: 2 },
     });
   });

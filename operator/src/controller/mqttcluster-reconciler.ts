@@ -16,14 +16,19 @@ import { RingUnreadableError } from '../resources/ring-configmap.js';
 import { isoSeconds } from '../resources/ring-plan.js';
 import { computeStatus, type PassFailure } from './cluster-status.js';
 import type { EventRecorder } from './event-recorder.js';
-import type { ReconcileContext, ReconcileStep } from './reconcile-context.js';
+import { StepFailedError, type ReconcileContext, type ReconcileStep } from './reconcile-context.js';
+import type { StreamEnsurer } from './stream-ensurer.js';
 import { applyProxy } from './steps/proxy.js';
 import { pruneObjects } from './steps/prune.js';
 import { observeRing, publishRing } from './steps/ring.js';
 import { applyShards } from './steps/shards.js';
+import { ensureShardStreams } from './steps/streams.js';
 
-/** The steps of a pass, in order: shards before the ring that routes to them, proxies after it. */
-export const RECONCILE_STEPS: readonly ReconcileStep[] = [observeRing, applyShards, publishRing, applyProxy, pruneObjects];
+/**
+ * The steps of a pass, in order: shards before the ring that routes to them, proxies after it; the
+ * streams last, so an unreachable shard holds up nothing else.
+ */
+export const RECONCILE_STEPS: readonly ReconcileStep[] = [observeRing, applyShards, publishRing, applyProxy, pruneObjects, ensureShardStreams];
 
 /** What the caller does next with the key. */
 export interface ReconcileResult {
@@ -49,6 +54,10 @@ export interface ReconcilerDeps {
   readonly log: Logger;
   readonly events: EventRecorder;
   readonly images: DefaultImages;
+  /** Ensures the JetStream streams on ready shards. */
+  readonly streams: StreamEnsurer;
+  /** `<namespace>/<cluster>/<shardId>` → URL (SHOAL_SHARD_URL_OVERRIDES); none by default. */
+  readonly shardUrlOverrides?: ReadonlyMap<string, string>;
   readonly steps?: readonly ReconcileStep[];
 }
 
@@ -71,6 +80,7 @@ async function runStep(step: ReconcileStep, ctx: ReconcileContext): Promise<void
   try {
     await step.run(ctx);
   } catch (err: unknown) {
+    if (err instanceof StepFailedError) throw new ReconcileError(err.reason, err.message, { cause: err });
     throw terminalReason(err) === undefined ? new ReconcileError(`${step.name}Failed`, messageOf(err), { cause: err }) : err;
   }
 }
@@ -126,7 +136,9 @@ export class MqttClusterReconciler {
 
   /** A context whose `resolved` is filled in once the spec parsed. */
   private newContext(cluster: MqttCluster, log: Logger, now: number): Omit<ReconcileContext, 'resolved'> {
-    return { kube: this.deps.kube, log, cluster, now, ring: undefined, ringHold: undefined, shards: [], proxy: undefined, applied: new Set(), events: [], requeueAfterMs: undefined };
+    const { kube, streams } = this.deps;
+    const shardUrlOverrides = this.deps.shardUrlOverrides ?? new Map<string, string>();
+    return { kube, streams, shardUrlOverrides, log, cluster, now, ring: undefined, ringHold: undefined, shards: [], proxy: undefined, applied: new Set(), events: [], requeueAfterMs: undefined };
   }
 
   private async writeStatus(cluster: MqttCluster, ctx: Omit<ReconcileContext, 'resolved'>, failure: PassFailure | undefined): Promise<void> {

@@ -7,10 +7,14 @@ import type { ResolvedCluster } from '../resources/resolved-cluster.js';
 import type { RingHoldReason } from '../resources/ring-plan.js';
 import type { ObservedProxy } from './cluster-status.js';
 import type { ClusterEvent } from './event-recorder.js';
+import type { StreamEnsurer } from './stream-ensurer.js';
 
 export interface ReconcileContext {
   readonly kube: KubeClient;
   readonly log: Logger;
+  readonly streams: StreamEnsurer;
+  /** `<namespace>/<cluster>/<shardId>` → the URL to dial instead of the in-cluster names (development). */
+  readonly shardUrlOverrides: ReadonlyMap<string, string>;
   readonly cluster: MqttCluster;
   readonly resolved: ResolvedCluster;
   /** Milliseconds since the epoch, fixed for the pass. */
@@ -31,6 +35,18 @@ export interface ReconcileContext {
 export interface ReconcileStep {
   readonly name: string;
   run(ctx: ReconcileContext): Promise<void>;
+}
+
+/** A step failed for a reason of its own (Degraded's reason is `reason`, not `<Step>Failed`); retried. */
+export class StepFailedError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'StepFailedError';
+  }
 }
 
 /** Key of an applied object in ReconcileContext.applied. */

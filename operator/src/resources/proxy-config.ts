@@ -45,7 +45,9 @@ export function buildProxyConfigDocument(cluster: ResolvedCluster): ProxyConfigD
     },
     sessions: { store: 'memory' },
     nats: {
-      ensureStreams: true,
+      // The operator ensures the streams (step EnsureStreams); the proxies only use them. The retention
+      // below is then informational for the proxy.
+      ensureStreams: false,
       messageMaxAgeSeconds: durationToSeconds(retention.offlineMaxAge),
       messageMaxBytes: quantityToBytes(retention.maxBytesPerShard),
       streamReplicas: shards.replicas,

@@ -125,7 +125,7 @@ describe('proxy configuration', () => {
       http: { host: '0.0.0.0', port: 9100 },
       ring: { configMap: { namespace: 'mqtt', name: 'demo-ring', key: 'ring.json' }, fallbackFile: '/etc/shoal/ring/ring.json' },
       sessions: { store: 'memory' },
-      nats: { ensureStreams: true, messageMaxAgeSeconds: 604_800, messageMaxBytes: 2_147_483_648, streamReplicas: 3 },
+      nats: { ensureStreams: false, messageMaxAgeSeconds: 604_800, messageMaxBytes: 2_147_483_648, streamReplicas: 3 },
       logLevel: 'info',
     });
     expect(parseProxyConfig({ proxyId: 'demo-proxy-abc', ...document }).nats.streamReplicas).toBe(3);

@@ -22,6 +22,18 @@ export interface ShardStatus {
   readonly id: string;
   readonly replicas: number;
   readonly readyReplicas: number;
+  /** SHOAL_MSGS and SHOAL_RETAINED exist on the shard with the settings in `streams`. */
+  readonly streamsReady?: boolean;
+  /** What the streams were last ensured with (the operator ensures again when this differs). */
+  readonly streams?: ShardStreamsStatus;
+}
+
+/** The generation and settings a shard's streams were ensured with. */
+export interface ShardStreamsStatus {
+  readonly observedGeneration: number;
+  readonly offlineMaxAge: string;
+  readonly maxBytesPerShard: string;
+  readonly replicas: number;
 }
 
 /** Status of the proxy tier; `replicas` and `selector` back the scale subresource. */
