@@ -12,12 +12,14 @@ import { OpsServer } from './observability/http-server.js';
 import { ProxyMetrics } from './observability/metrics.js';
 import { ClientHandler } from './protocol/client-handler.js';
 import { ClientRegistry } from './protocol/client-registry.js';
-import { Connection } from './protocol/connection.js';
+import { Connection, type PeerIdentity } from './protocol/connection.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
 import { ReasonCode } from './protocol/reason-codes.js';
 import type { RingDocument } from './routing/ring-document.js';
 import { RoutingTable } from './routing/routing-table.js';
 import { TcpListener } from './server/tcp-listener.js';
+import { TlsCredentials } from './server/tls-credentials.js';
+import { TlsListener } from './server/tls-listener.js';
 import { WebSocketListener } from './server/ws-listener.js';
 import { createSessionBackend, memoryBackend, type SessionBackend } from './sessions/session-backend.js';
 import type { SessionStore } from './sessions/session-store.js';
@@ -25,6 +27,8 @@ import type { SessionStore } from './sessions/session-store.js';
 /** The ports the proxy bound (useful when the configuration asked for port 0). */
 export interface BoundPorts {
   readonly mqtt?: number;
+  /** MQTT over TLS. */
+  readonly tls?: number;
   readonly websocket?: number;
   readonly http: number;
 }
@@ -204,30 +208,55 @@ export class ShoalProxy {
   }
 
   private async startListeners(): Promise<void> {
-    const { mqtt, websocket } = this.deps.config.listeners;
+    const { config, log } = this.deps;
+    const { mqtt, websocket, tls } = config.listeners;
+    const onHandshakeError = (reason: string, remote: string): void => log.debug({ reason, remote }, 'TLS handshake failed');
     if (mqtt !== undefined) {
       const tcp = new TcpListener({ ...mqtt, onSocket: (socket, remote) => this.accept(socket, remote) });
       this.listeners.push(tcp);
       this.ports = { ...this.ports, mqtt: await tcp.listen() };
     }
+    if (tls !== undefined) {
+      const credentials = await TlsCredentials.load({ settings: tls, log });
+      const listener = new TlsListener({
+        host: tls.host,
+        port: tls.port,
+        settings: tls,
+        credentials,
+        onSocket: (socket, remote, identity) => this.accept(socket, remote, identity),
+        onHandshakeError,
+      });
+      this.listeners.push(listener);
+      this.ports = { ...this.ports, tls: await listener.listen() };
+    }
     if (websocket !== undefined) {
+      const { tls: wssSettings, ...plain } = websocket;
+      const wssTls = wssSettings === undefined ? undefined : { settings: wssSettings, credentials: await TlsCredentials.load({ settings: wssSettings, log }) };
       const ws = new WebSocketListener({
-        ...websocket,
-        maxPayloadBytes: this.deps.config.limits.maxPacketSizeBytes,
-        onStream: (stream, remote) => this.accept(stream, remote),
+        ...plain,
+        ...(wssTls === undefined ? {} : { tls: wssTls }),
+        maxPayloadBytes: config.limits.maxPacketSizeBytes,
+        onStream: (stream, remote, identity) => this.accept(stream, remote, identity),
+        onHandshakeError,
       });
       this.listeners.push(ws);
       this.ports = { ...this.ports, websocket: await ws.listen() };
     }
   }
 
-  private accept(stream: Duplex, remoteAddress: string): void {
+  private accept(stream: Duplex, remoteAddress: string, peerIdentity?: PeerIdentity): void {
     const context = this.context;
     if (context === undefined) {
       stream.destroy();
       return;
     }
-    const conn = new Connection(stream, { maxPacketSizeBytes: this.deps.config.limits.maxPacketSizeBytes, hooks: this.metrics, remoteAddress });
+    if (peerIdentity !== undefined) this.deps.log.debug({ remote: remoteAddress, peer: peerIdentity }, 'client certificate verified');
+    const conn = new Connection(stream, {
+      maxPacketSizeBytes: this.deps.config.limits.maxPacketSizeBytes,
+      hooks: this.metrics,
+      remoteAddress,
+      ...(peerIdentity === undefined ? {} : { peerIdentity }),
+    });
     const handler = new ClientHandler(conn, context);
     this.handlers.add(handler);
     stream.once('close', () => this.handlers.delete(handler));

@@ -58,8 +58,9 @@ beforeAll(async () => {
   const installed = await run('helm', ['install', 'shoal', CHART, '-n', OPERATOR_NS, '--set', 'replicaCount=1']);
   if (installed.code !== 0) throw new Error(`helm install failed: ${installed.stderr}`);
   natsDir = mkdtempSync(join(tmpdir(), 'shoal-operator-e2e-'));
-  nats = await startNatsServer({ storeDir: join(natsDir, 'jetstream'), serverName: 'demo-shards' });
-  const overrides = Object.fromEntries([0, 1, 2, 3].map((i) => [`${NS}/demo/shard-${i}`, nats.url]));
+  const shards = await startNatsServer({ storeDir: join(natsDir, 'jetstream'), serverName: 'demo-shards' });
+  nats = shards;
+  const overrides = Object.fromEntries([0, 1, 2, 3].map((i) => [`${NS}/demo/shard-${i}`, shards.url]));
   operator = OperatorProcess.start({
     SHOAL_SHARD_URL_OVERRIDES: JSON.stringify(overrides),
     KUBECONFIG: (tokenKubeconfig = await serviceAccountKubeconfig()),

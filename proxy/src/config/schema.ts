@@ -10,11 +10,42 @@ const TcpListener = z.strictObject({
   port: Port.default(1883),
 });
 
+/**
+ * Certificate, key and optional client CA from files (a mounted Secret), re-read when they change. The same
+ * fields on every TLS listener: each names its files (usually the same Secret), so none depends on another.
+ */
+const tlsFields = {
+  /** PEM server certificate (chain). */
+  certFile: z.string().min(1),
+  /** PEM private key of `certFile`. */
+  keyFile: z.string().min(1),
+  /** PEM CA bundle for client certificates: when set, clients are asked for one and it is verified. */
+  caFile: z.string().min(1).optional(),
+  /** Refuse the handshake of a client without a certificate signed by `caFile`. */
+  requireClientCert: z.boolean().default(false),
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  /** Time a client has to complete the TLS handshake; the CONNECT timeout starts after it. */
+  handshakeTimeoutMs: z.int().min(100).max(60_000).default(10_000),
+};
+const clientCaRequired = {
+  check: (t: { requireClientCert: boolean; caFile?: string | undefined }): boolean => !t.requireClientCert || t.caFile !== undefined,
+  params: { error: 'requireClientCert needs caFile', path: ['requireClientCert'] },
+};
+
+const TlsSettings = z.strictObject(tlsFields).refine(clientCaRequired.check, clientCaRequired.params);
+
+/** MQTT over TLS (8883). */
+const TlsListener = z
+  .strictObject({ host: Host.default('0.0.0.0'), port: Port.default(8883), ...tlsFields })
+  .refine(clientCaRequired.check, clientCaRequired.params);
+
 const WebSocketListener = z.strictObject({
   host: Host.default('0.0.0.0'),
   port: Port.default(8083),
   /** HTTP path that upgrades to MQTT over WebSocket. */
   path: z.string().startsWith('/').default('/mqtt'),
+  /** Serve wss:// (HTTPS) instead of ws://. */
+  tls: TlsSettings.optional(),
 });
 
 const HttpServer = z.strictObject({
@@ -131,6 +162,7 @@ export const ProxyConfig = z.strictObject({
   listeners: z.strictObject({
     mqtt: TcpListener.optional(),
     websocket: WebSocketListener.optional(),
+    tls: TlsListener.optional(),
   }),
   http: HttpServer.prefault({}),
   ring: RingSource,
@@ -143,6 +175,8 @@ export type ProxyConfig = z.infer<typeof ProxyConfig>;
 /** The configuration document before defaults are applied (what a file or ConfigMap holds). */
 export type ProxyConfigInput = z.input<typeof ProxyConfig>;
 export type ProxyLimits = ProxyConfig['limits'];
+/** TLS files and client-certificate policy of one listener, defaults applied. */
+export type TlsSettings = z.infer<typeof TlsSettings>;
 /** The ring source, defaults applied. */
 export type RingSourceConfig = ProxyConfig['ring'];
 /** The ring from its ConfigMap through the API server. */

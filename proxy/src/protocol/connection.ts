@@ -27,10 +27,19 @@ export interface ConnectionEvents {
   onDrain(): void;
 }
 
+/** The subject of a client certificate verified during the TLS handshake. */
+export interface PeerIdentity {
+  readonly commonName?: string;
+  /** As OpenSSL prints them: `DNS:device-1.example`, `URI:spiffe://…`, `email:…`, `IP Address:…`. */
+  readonly subjectAltNames: readonly string[];
+}
+
 export interface ConnectionOptions {
   readonly maxPacketSizeBytes: number;
   readonly hooks: ConnectionHooks;
   readonly remoteAddress: string;
+  /** Set when the transport verified a client certificate (for the authentication chain). */
+  readonly peerIdentity?: PeerIdentity;
 }
 
 /**
@@ -44,6 +53,7 @@ export class Connection {
   /** The client's Maximum Packet Size; larger outbound packets are not written [MQTT-3.1.2-24]. */
   maxOutboundPacketBytes = Number.MAX_SAFE_INTEGER;
   readonly remoteAddress: string;
+  readonly peerIdentity: PeerIdentity | undefined;
   private readonly parser = mqtt.parser({ protocolVersion: 4 });
   private readonly guard: FrameGuard;
   private events: ConnectionEvents | undefined;
@@ -57,6 +67,7 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.remoteAddress = options.remoteAddress;
+    this.peerIdentity = options.peerIdentity;
     this.guard = new FrameGuard(options.maxPacketSizeBytes);
     this.parser.on('packet', (packet: Packet) => {
       if (!this.closed) this.events?.onPacket(packet);
