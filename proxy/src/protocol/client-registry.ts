@@ -1,3 +1,6 @@
+/** The longest delay setTimeout honours (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** A connected client as the registry sees it. */
 export interface RegisteredClient {
   /** The epoch the client holds its session at; undefined until its session is open. */
@@ -62,10 +65,23 @@ export class ClientRegistry {
       fire();
       return;
     }
+    this.armWill(clientId, Date.now() + delayMs, fire);
+  }
+
+  /**
+   * Arms the timer of a will due at `dueMs`; setTimeout takes at most 2^31 - 1 ms (24.8 days), so a longer delay
+   * is reached in steps instead of firing at once.
+   */
+  private armWill(clientId: string, dueMs: number, fire: () => void): void {
+    const waitMs = dueMs - Date.now();
     const timer = setTimeout(() => {
+      if (dueMs > Date.now()) {
+        this.armWill(clientId, dueMs, fire);
+        return;
+      }
       this.wills.delete(clientId);
       fire();
-    }, delayMs);
+    }, Math.min(Math.max(waitMs, 0), MAX_TIMER_MS));
     timer.unref();
     this.wills.set(clientId, { timer, fire });
   }

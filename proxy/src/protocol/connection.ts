@@ -158,14 +158,24 @@ export class Connection {
   private receive(chunk: Buffer): void {
     if (this.closed) return;
     this.options.hooks.bytesIn(chunk.length);
+    let ends: number[];
     try {
-      this.guard.inspect(chunk);
+      ends = this.guard.inspect(chunk);
       if (this.preamble !== undefined) this.readPreamble(chunk);
     } catch (err: unknown) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       return;
     }
-    this.parser.parse(chunk);
+    // one packet per parse: mqtt-packet reads a field that overruns its packet from whatever follows in its
+    // buffer; fed packet by packet, it finds nothing there and the packet is refused as malformed
+    let start = 0;
+    for (const end of ends) {
+      this.parser.parse(chunk.subarray(start, end));
+      start = end;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a handler run by parse() may close it
+      if (this.closed) return;
+    }
+    if (start < chunk.length) this.parser.parse(chunk.subarray(start));
   }
 
   /**

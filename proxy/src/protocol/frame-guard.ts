@@ -20,24 +20,32 @@ export class FrameGuard {
     this.maxPacketSizeBytes = maxPacketSizeBytes;
   }
 
-  /** Inspects a chunk; throws ProtocolError(PacketTooLarge or MalformedPacket) when a header breaks the rules. */
-  inspect(chunk: Uint8Array): void {
+  /**
+   * Inspects a chunk; throws ProtocolError(PacketTooLarge or MalformedPacket) when a header breaks the rules.
+   * Returns the offsets in `chunk` where a packet ends, so the caller can hand the parser one packet at a time:
+   * a field that claims more bytes than its packet holds then reads nothing instead of the next packet's bytes.
+   */
+  inspect(chunk: Uint8Array): number[] {
+    const ends: number[] = [];
     let offset = 0;
     while (offset < chunk.length) {
       if (this.remaining > 0) {
         const skip = Math.min(this.remaining, chunk.length - offset);
         this.remaining -= skip;
         offset += skip;
+        if (this.remaining === 0) ends.push(offset);
         continue;
       }
       this.header.push(chunk[offset] ?? 0);
       offset += 1;
-      this.readHeader();
+      if (this.readHeader() && this.remaining === 0) ends.push(offset);
     }
+    return ends;
   }
 
-  private readHeader(): void {
-    if (this.header.length < 2) return;
+  /** Reads the fixed header collected so far; true once it is complete. */
+  private readHeader(): boolean {
+    if (this.header.length < 2) return false;
     let value = 0;
     let multiplier = 1;
     for (let i = 1; i < this.header.length; i++) {
@@ -45,12 +53,13 @@ export class FrameGuard {
       value += (byte & 0x7f) * multiplier;
       if ((byte & 0x80) === 0) {
         this.complete(value, i + 1);
-        return;
+        return true;
       }
       multiplier *= 128;
     }
     // [MQTT-1.5.5-1] a Variable Byte Integer has at most four bytes
     if (this.header.length >= 5) throw new ProtocolError(ReasonCode.MalformedPacket, 'remaining length longer than 4 bytes');
+    return false;
   }
 
   private complete(remainingLength: number, headerBytes: number): void {

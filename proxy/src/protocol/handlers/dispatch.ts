@@ -1,6 +1,7 @@
 import type { Packet } from 'mqtt-packet';
 import { ProtocolError } from '../../errors.js';
 import type { ClientHandler } from '../client-handler.js';
+import { checkDecodedPacket } from '../packet-checks.js';
 import { ReasonCode } from '../reason-codes.js';
 import { handleAuth } from './auth.js';
 import { handleConnect } from './connect.js';
@@ -14,6 +15,7 @@ import { handleUnsubscribe } from './unsubscribe.js';
 
 /** Routes a packet to its handler; the switch is exhaustive over mqtt-packet's packet types. */
 export function dispatchPacket(client: ClientHandler, packet: Packet): Promise<void> | undefined {
+  checkDecodedPacket(packet);
   if (packet.cmd === 'connect') return handleConnect(client, packet);
   // [MQTT-3.1.0-1] the first packet must be CONNECT
   if (client.state !== 'connected') throw new ProtocolError(ReasonCode.ProtocolError, `${packet.cmd} before CONNECT`);
