@@ -141,6 +141,11 @@ describe('TLS listeners', () => {
     await expect(run('mosquitto_pub', ['-h', 'localhost', '-p', String(strict.boundPorts.tls), '--cafile', file('ca.crt'),
       '-t', 'strict/x', '-m', 'no cert', '-q', '1'], { timeout: 10_000 })).rejects.toThrow();
     expect(logLines.filter((l) => l.includes('TLS handshake failed') && l.includes('tls-strict')).length).toBeGreaterThanOrEqual(3);
+    const failures = (await strict.metrics.registry.metrics())
+      .split('\n')
+      .filter((line) => line.startsWith('shoal_proxy_tls_handshake_failures_total{listener="tls"'))
+      .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+    expect(failures).toBeGreaterThanOrEqual(3);
   }, 30_000);
 
   it('accepts a client certificate signed by the CA and gives the connection its CN and SANs', async () => {

@@ -210,7 +210,12 @@ export class ShoalProxy {
   private async startListeners(): Promise<void> {
     const { config, log } = this.deps;
     const { mqtt, websocket, tls } = config.listeners;
-    const onHandshakeError = (reason: string, remote: string): void => log.debug({ reason, remote }, 'TLS handshake failed');
+    const onHandshakeError =
+      (listener: 'tls' | 'wss') =>
+      (reason: string, remote: string): void => {
+        this.metrics.tlsHandshakeFailed(listener, reason);
+        log.debug({ listener, reason, remote }, 'TLS handshake failed');
+      };
     if (mqtt !== undefined) {
       const tcp = new TcpListener({ ...mqtt, onSocket: (socket, remote) => this.accept(socket, remote) });
       this.listeners.push(tcp);
@@ -224,7 +229,7 @@ export class ShoalProxy {
         settings: tls,
         credentials,
         onSocket: (socket, remote, identity) => this.accept(socket, remote, identity),
-        onHandshakeError,
+        onHandshakeError: onHandshakeError('tls'),
       });
       this.listeners.push(listener);
       this.ports = { ...this.ports, tls: await listener.listen() };
@@ -237,7 +242,7 @@ export class ShoalProxy {
         ...(wssTls === undefined ? {} : { tls: wssTls }),
         maxPayloadBytes: config.limits.maxPacketSizeBytes,
         onStream: (stream, remote, identity) => this.accept(stream, remote, identity),
-        onHandshakeError,
+        onHandshakeError: onHandshakeError('wss'),
       });
       this.listeners.push(ws);
       this.ports = { ...this.ports, websocket: await ws.listen() };

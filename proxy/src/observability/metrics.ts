@@ -78,6 +78,12 @@ export class ProxyMetrics implements ProtocolMetrics {
     labelNames: ['shard'],
     registers: [this.registry],
   });
+  private readonly tlsHandshakeFailures = new Counter({
+    name: 'shoal_proxy_tls_handshake_failures_total',
+    help: 'TLS handshakes that failed or timed out, by listener and OpenSSL reason code.',
+    labelNames: ['listener', 'reason'],
+    registers: [this.registry],
+  });
   private readonly ringVersion = new Gauge({ name: 'shoal_proxy_ring_version', help: 'Version of the ring in use.', registers: [this.registry] });
 
   constructor() {
@@ -113,6 +119,10 @@ export class ProxyMetrics implements ProtocolMetrics {
   }
   bytesOut(bytes: number): void {
     this.bytesSent.inc(bytes);
+  }
+  /** A TLS handshake failed on a listener (`tls` or `wss`); `reason` is OpenSSL's code, `timeout` or `other`. */
+  tlsHandshakeFailed(listener: 'tls' | 'wss', reason: string): void {
+    this.tlsHandshakeFailures.inc({ listener, reason });
   }
   /** A shard connection that was up went down. */
   shardDisconnected(shard: string): void {
