@@ -14,12 +14,12 @@ import { clusterKey, ownerKeyOf } from './controller/owner-key.js';
 import { realSchedule, WorkQueue } from './controller/work-queue.js';
 import { ClientNodeKubeClient } from './kube/client-node-kube-client.js';
 import { InformerWatch } from './kube/client-node-watch.js';
-import { HealthServer } from './observability/health-server.js';
 import { createLogger } from './observability/logger.js';
 import { NatsStreamEnsurer } from './nats/nats-stream-ensurer.js';
 import { OperatorMetrics } from './observability/metrics.js';
 import { OWNED_KINDS } from './resources/desired-state.js';
 import { MANAGED_BY, LABEL_MANAGED_BY } from './resources/labels.js';
+import { OpsServer } from '@shoal/proxy';
 
 function kubeConfig(config: OperatorConfig): KubeConfig {
   const kc = new KubeConfig();
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const elector = config.leaderElect
     ? new LeaderElector({ kube, clock: systemClock, log, schedule: realSchedule, namespace: config.operatorNamespace, name: config.leaseName, identity: config.identity })
     : undefined;
-  const health = new HealthServer({
+  const health = new OpsServer({
     host: config.http.host,
     port: config.http.port,
     registry: metrics.registry,

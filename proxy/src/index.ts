@@ -7,3 +7,5 @@ export { parseProxyConfig, loadProxyConfig } from './config/load.js';
 export { createLogger, silentLogger } from './observability/logger.js';
 export { RingDocumentSchema, parseRingDocument } from './routing/ring-document.js';
 export type { RingDocument, RingDocumentInput, ShardSpec } from './routing/ring-document.js';
+export { OpsServer } from './observability/http-server.js';
+export type { OpsServerOptions } from './observability/http-server.js';

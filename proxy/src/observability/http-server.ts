@@ -6,7 +6,7 @@ export interface OpsServerOptions {
   readonly host: string;
   readonly port: number;
   readonly registry: Registry;
-  /** Why the proxy is not ready, or undefined when it is. */
+  /** Why the process (a proxy, the operator) is not ready, or undefined when it is. */
   readonly notReadyReason: () => string | undefined;
 }
 
