@@ -267,42 +267,59 @@ function checkIndex(i: number, count: number, what: string): void {
   if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`no ${what} ${i} in a fleet of ${count}`);
 }
 
+/** A process of the fleet as the fault helpers drive it (a proxy or a shard). */
+interface FleetProcess {
+  readonly exited: Promise<unknown>;
+  kill(signal: NodeJS.Signals): void;
+  stop(): Promise<unknown>;
+}
+
+/** What slotControls returns: the fault helpers of one kind of process. */
+interface SlotControls {
+  readonly kill: (i: number, signal?: NodeJS.Signals) => Promise<void>;
+  readonly stop: (i: number) => Promise<void>;
+  readonly start: (i: number) => Promise<void>;
+  readonly restart: (i: number) => Promise<void>;
+}
+
+/** Kill / stop / start / restart of process `i` in `slots` (undefined while stopped); one set for proxies, one for shards. */
+function slotControls<T extends FleetProcess>(
+  slots: (T | undefined)[],
+  count: number,
+  kind: string,
+  launch: (i: number) => Promise<T>,
+): SlotControls {
+  const stop = async (i: number): Promise<void> => {
+    checkIndex(i, count, kind);
+    const running = slots[i];
+    slots[i] = undefined;
+    await running?.stop();
+  };
+  const start = async (i: number): Promise<void> => {
+    checkIndex(i, count, kind);
+    if (slots[i] === undefined) slots[i] = await launch(i);
+  };
+  return {
+    kill: async (i, signal = 'SIGKILL') => {
+      checkIndex(i, count, kind);
+      const running = slots[i];
+      slots[i] = undefined;
+      running?.kill(signal);
+      await running?.exited;
+    },
+    stop,
+    start,
+    restart: async (i) => {
+      await stop(i);
+      await start(i);
+    },
+  };
+}
+
 function assembleFleet(parts: FleetParts): Fleet {
   const { config, ringFile, shards, proxies } = parts;
-  const killProxy = async (i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-    checkIndex(i, config.proxies, 'proxy');
-    const proxy = proxies[i];
-    proxies[i] = undefined;
-    proxy?.kill(signal);
-    await proxy?.exited;
-  };
-  const stopProxy = async (i: number): Promise<void> => {
-    checkIndex(i, config.proxies, 'proxy');
-    const proxy = proxies[i];
-    proxies[i] = undefined;
-    await proxy?.stop();
-  };
-  const startProxy = async (i: number): Promise<void> => {
-    checkIndex(i, config.proxies, 'proxy');
-    if (proxies[i] === undefined) proxies[i] = await parts.launchProxy(i);
-  };
-  const killShard = async (i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-    checkIndex(i, config.shards, 'shard');
-    const shard = shards[i];
-    shards[i] = undefined;
-    shard?.kill(signal);
-    await shard?.exited;
-  };
-  const stopShard = async (i: number): Promise<void> => {
-    checkIndex(i, config.shards, 'shard');
-    const shard = shards[i];
-    shards[i] = undefined;
-    await shard?.stop();
-  };
-  const startShard = async (i: number): Promise<void> => {
-    checkIndex(i, config.shards, 'shard');
-    if (shards[i] === undefined) shards[i] = await parts.launchShard(i);
-  };
+  const proxyControls = slotControls(proxies, config.proxies, 'proxy', parts.launchProxy);
+  const shardControls = slotControls(shards, config.shards, 'shard', parts.launchShard);
   const stopRedis = async (): Promise<void> => {
     const redis = parts.redis;
     parts.redis = undefined;
@@ -323,20 +340,14 @@ function assembleFleet(parts: FleetParts): Fleet {
     rewriteRing: (doc) => {
       writeFileAtomic(ringFile, `${JSON.stringify(doc, null, 2)}\n`);
     },
-    killProxy,
-    stopProxy,
-    startProxy,
-    restartProxy: async (i) => {
-      await stopProxy(i);
-      await startProxy(i);
-    },
-    killShard,
-    stopShard,
-    startShard,
-    restartShard: async (i) => {
-      await stopShard(i);
-      await startShard(i);
-    },
+    killProxy: proxyControls.kill,
+    stopProxy: proxyControls.stop,
+    startProxy: proxyControls.start,
+    restartProxy: proxyControls.restart,
+    killShard: shardControls.kill,
+    stopShard: shardControls.stop,
+    startShard: shardControls.start,
+    restartShard: shardControls.restart,
     stopRedis,
     startRedis,
     restartRedis: async () => {
@@ -345,8 +356,8 @@ function assembleFleet(parts: FleetParts): Fleet {
     },
     stop: () => {
       stopping ??= (async () => {
-        await Promise.all(proxies.map((_, i) => stopProxy(i)));
-        await Promise.all(shards.map((_, i) => stopShard(i)));
+        await Promise.all(proxies.map((_, i) => proxyControls.stop(i)));
+        await Promise.all(shards.map((_, i) => shardControls.stop(i)));
         await stopRedis();
       })();
       return stopping;
