@@ -25,6 +25,29 @@ export interface PublishOptions {
   readonly messageId?: string;
 }
 
+/** A read of stored (QoS ≥ 1) messages of one shard, for offline delivery. */
+export interface StoredReadRequest {
+  readonly shardId: string;
+  /** MQTT topic filters (no `$share/` prefix); a message matching any of them is returned once. */
+  readonly filters: readonly string[];
+  /** Messages with a larger stream sequence are returned. */
+  readonly afterSequence: number;
+  /** At most this many messages. */
+  readonly limit: number;
+}
+
+/** What one stored read found. */
+export interface StoredBatch {
+  /** Matching messages in stream-sequence order, every one after `afterSequence`. */
+  readonly messages: readonly DeliveredMessage[];
+  /** Every matching message up to this sequence is in `messages` (or before `afterSequence`): the next read starts here. */
+  readonly readThrough: number;
+  /** The read reached the end of the stream: every matching message stored so far was returned. */
+  readonly end: boolean;
+  /** The stream's first sequence: when it is above `afterSequence + 1`, retention removed what the reader may have owed. */
+  readonly firstSequence: number;
+}
+
 /**
  * The proxy's view of the message layer. Protocol handlers and the broker speak only to this interface,
  * never to NATS. The NATS implementation holds one connection per shard and one NATS subscription per
@@ -51,6 +74,25 @@ export interface MessageBackend {
 
   /** The retained messages matching a filter, across every shard that may hold one [MQTT-3.3.1-9]. */
   readRetained(filter: string): Promise<readonly Message[]>;
+
+  /**
+   * Reads stored messages of one shard after a sequence (offline delivery of a persistent session). Uses no
+   * per-session server state (no consumer). Rejects with `BackendUnavailableError` when the shard cannot be read.
+   */
+  readStored(request: StoredReadRequest): Promise<StoredBatch>;
+
+  /** The shards that may hold stored messages matching these filters: the current ring's, and the previous one's during a transition. */
+  storedShards(filters: readonly string[]): readonly string[];
+
+  /**
+   * A sequence of the shard's stored messages up to which every message has already been handed to this proxy's
+   * matching interests (the largest sequence delivered here, or the stream's last one when nothing was): where a new
+   * subscription's offline cursor starts.
+   */
+  sequenceFloor(shardId: string): Promise<number>;
+
+  /** The largest stored sequence this proxy delivered from a shard to its interests, if any. */
+  deliveredThrough(shardId: string): number | undefined;
 
   /** True when every shard of the current ring is connected. */
   isReady(): boolean;

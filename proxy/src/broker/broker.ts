@@ -1,4 +1,11 @@
-import { interestId, type InterestKey, type MessageBackend, type PublishOptions } from '../backend/message-backend.js';
+import {
+  interestId,
+  type InterestKey,
+  type MessageBackend,
+  type PublishOptions,
+  type StoredBatch,
+  type StoredReadRequest,
+} from '../backend/message-backend.js';
 import type { DeliveredMessage, Message } from '../backend/message.js';
 import type { LocalSubscriber, MessageRouter } from '../protocol/ports.js';
 
@@ -54,6 +61,22 @@ export class Broker implements MessageRouter {
 
   readRetained(filter: string): Promise<readonly Message[]> {
     return this.backend.readRetained(filter);
+  }
+
+  readStored(request: StoredReadRequest): Promise<StoredBatch> {
+    return this.backend.readStored(request);
+  }
+
+  storedShards(filters: readonly string[]): readonly string[] {
+    return this.backend.storedShards(filters);
+  }
+
+  sequenceFloor(shardId: string): Promise<number> {
+    return this.backend.sequenceFloor(shardId);
+  }
+
+  deliveredThrough(shardId: string): number | undefined {
+    return this.backend.deliveredThrough(shardId);
   }
 
   /** Distinct interests held on the shards. */

@@ -2,7 +2,14 @@
 // one and in any order: to show that acknowledgements wait for the store, keep PUBLISH order, and count toward
 // the Receive Maximum. Everything else (QoS 0, interests, retained messages) goes straight to a MemoryBackend.
 import type { MemoryBackend } from '../backend/memory-backend.js';
-import type { DeliveryHandler, InterestKey, MessageBackend, PublishOptions } from '../backend/message-backend.js';
+import type {
+  DeliveryHandler,
+  InterestKey,
+  MessageBackend,
+  PublishOptions,
+  StoredBatch,
+  StoredReadRequest,
+} from '../backend/message-backend.js';
 import type { Message } from '../backend/message.js';
 import { BackendUnavailableError } from '../errors.js';
 
@@ -60,6 +67,22 @@ export class GatedBackend implements MessageBackend {
 
   readRetained(filter: string): Promise<readonly Message[]> {
     return this.memory.readRetained(filter);
+  }
+
+  readStored(request: StoredReadRequest): Promise<StoredBatch> {
+    return this.memory.readStored(request);
+  }
+
+  storedShards(filters: readonly string[]): readonly string[] {
+    return this.memory.storedShards(filters);
+  }
+
+  sequenceFloor(shardId: string): Promise<number> {
+    return this.memory.sequenceFloor(shardId);
+  }
+
+  deliveredThrough(shardId: string): number | undefined {
+    return this.memory.deliveredThrough(shardId);
   }
 
   isReady(): boolean {

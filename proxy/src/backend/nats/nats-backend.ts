@@ -11,7 +11,14 @@ import type { RoutingTable } from '../../routing/routing-table.js';
 import type { ShardSpec } from '../../routing/ring-document.js';
 import { filterToSubjects, topicToSubject } from '../../routing/subject-mapping.js';
 import type { Message, QoS } from '../message.js';
-import type { DeliveryHandler, InterestKey, MessageBackend, PublishOptions } from '../message-backend.js';
+import type {
+  DeliveryHandler,
+  InterestKey,
+  MessageBackend,
+  PublishOptions,
+  StoredBatch,
+  StoredReadRequest,
+} from '../message-backend.js';
 import { InterestSet } from './interest-set.js';
 import { encodeMessage } from './message-headers.js';
 import { liveSubject, MESSAGES_STREAM, storedSubject } from './nats-names.js';
@@ -23,6 +30,8 @@ import {
   type StoredRetained,
 } from './retained.js';
 import type { NatsLog, ShardLink, ShardPool, ShardStateChange } from './shard-pool.js';
+import { ShardSequences } from './shard-sequences.js';
+import { readStoredMessages } from './stored-reader.js';
 import { ensureStreams, type StreamOptions } from './streams.js';
 
 export type PublishOutcome = 'ok' | 'failed' | 'dropped';
@@ -67,6 +76,7 @@ export class NatsBackend implements MessageBackend {
   private readonly pool: ShardPool;
   private readonly clock: Clock;
   private readonly interests: InterestSet;
+  private readonly sequences: ShardSequences;
   /** Shards whose streams are known to exist (only tracked when `streams` is set). */
   private readonly streamsReady = new Set<string>();
   private readonly streamRetries = new Map<string, NodeJS.Timeout>();
@@ -79,6 +89,7 @@ export class NatsBackend implements MessageBackend {
     this.table = options.table;
     this.pool = options.pool;
     this.clock = options.clock ?? systemClock;
+    this.sequences = new ShardSequences(() => this.clock.now());
     this.interests = new InterestSet({
       links: (shardId) => this.pool.link(shardId),
       log: options.log,
@@ -172,7 +183,56 @@ export class NatsBackend implements MessageBackend {
 
   addInterest(key: InterestKey, handler: DeliveryHandler): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return this.interests.add(key, handler, this.table.subscriptionTargets(key.filter));
+    const noted: DeliveryHandler = (message) => {
+      if (message.sequence !== undefined) this.sequences.delivered(message.shardId, message.sequence);
+      handler(message);
+    };
+    return this.interests.add(key, noted, this.table.subscriptionTargets(key.filter));
+  }
+
+  async readStored(request: StoredReadRequest): Promise<StoredBatch> {
+    const { shardId } = request;
+    const deadlineMs = this.clock.now() + (this.options.retainedReadTimeoutMs ?? this.options.publishTimeoutMs);
+    const nowMs = (): number => this.clock.now();
+    try {
+      const link = this.connectedLink(shardId);
+      const jsm = await withDeadline(link.jsm(), deadlineMs, nowMs);
+      // the first sequence is asked before reading: what retention removes meanwhile is read as missing, not lost silently
+      const firstSequence = await withDeadline(this.sequences.firstSequence(shardId, () => link.jsm()), deadlineMs, nowMs);
+      const read = await readStoredMessages(jsm, { ...request, deadlineMs, nowMs });
+      return { ...read, firstSequence };
+    } catch (error) {
+      throw new BackendUnavailableError(`nats:${shardId}`, `reading stored messages from shard ${shardId} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  storedShards(filters: readonly string[]): readonly string[] {
+    return [...new Set(filters.flatMap((filter) => this.table.subscriptionTargets(filter).map((shard) => shard.id)))];
+  }
+
+  async sequenceFloor(shardId: string): Promise<number> {
+    const link = this.connectedLink(shardId);
+    try {
+      return await this.sequences.floor(shardId, () => link.jsm());
+    } catch (error) {
+      throw new BackendUnavailableError(`nats:${shardId}`, `reading the sequence of shard ${shardId} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  deliveredThrough(shardId: string): number | undefined {
+    return this.sequences.deliveredThrough(shardId);
+  }
+
+  private connectedLink(shardId: string): ShardLink {
+    const link = this.pool.stateOf(shardId) === 'connected' && !this.closed ? this.pool.link(shardId) : undefined;
+    if (link === undefined) {
+      throw new BackendUnavailableError(`nats:${shardId}`, `shard ${shardId} is ${this.pool.stateOf(shardId) ?? 'not in the ring'}`);
+    }
+    return link;
   }
 
   removeInterest(key: InterestKey): void {
@@ -247,6 +307,7 @@ export class NatsBackend implements MessageBackend {
     if (this.closed) return;
     if (change.state === 'closed') {
       this.streamsReady.delete(change.shardId);
+      this.sequences.forget(change.shardId);
       this.interests.shardClosed(change.shardId);
     } else if (change.state === 'connected') {
       this.interests.shardConnected(change.shardId);

@@ -19,7 +19,7 @@ export interface StoredRetained {
 }
 
 /** A direct-get batch that matched nothing ends with status 404 (`message not found`). */
-function isNothingFound(error: unknown): boolean {
+export function isNothingFound(error: unknown): boolean {
   return error instanceof JetStreamError && (error as JetStreamError & { code?: unknown }).code === 404;
 }
 
