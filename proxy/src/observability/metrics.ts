@@ -49,6 +49,21 @@ export class ProxyMetrics implements ProtocolMetrics {
     labelNames: ['reason', 'qos'],
     registers: [this.registry],
   });
+  private readonly offlineReplayedTotal = new Counter({
+    name: 'shoal_proxy_offline_messages_replayed_total',
+    help: 'Stored messages replayed to resumed persistent sessions.',
+    registers: [this.registry],
+  });
+  private readonly offlineGaps = new Counter({
+    name: 'shoal_proxy_offline_retention_gaps_total',
+    help: 'Resumed sessions whose cursor was behind what the stream still holds (messages lost to offlineRetention).',
+    registers: [this.registry],
+  });
+  private readonly offlineGapSequences = new Counter({
+    name: 'shoal_proxy_offline_retention_gap_sequences_total',
+    help: 'Stream sequences a resumed session skipped because retention removed them (an upper bound of its lost messages).',
+    registers: [this.registry],
+  });
   private readonly bytesReceived = new Counter({ name: 'shoal_proxy_received_bytes_total', help: 'Bytes read from clients.', registers: [this.registry] });
   private readonly bytesSent = new Counter({ name: 'shoal_proxy_sent_bytes_total', help: 'Bytes written to clients.', registers: [this.registry] });
   /** JetStream publish round trip for QoS ≥ 1 messages. */
@@ -119,6 +134,13 @@ export class ProxyMetrics implements ProtocolMetrics {
   }
   bytesOut(bytes: number): void {
     this.bytesSent.inc(bytes);
+  }
+  offlineReplayed(count: number): void {
+    this.offlineReplayedTotal.inc(count);
+  }
+  offlineGap(missed: number): void {
+    this.offlineGaps.inc();
+    this.offlineGapSequences.inc(missed);
   }
   /** A TLS handshake failed on a listener (`tls` or `wss`); `reason` is OpenSSL's code, `timeout` or `other`. */
   tlsHandshakeFailed(listener: 'tls' | 'wss', reason: string): void {

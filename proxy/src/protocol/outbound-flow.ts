@@ -12,6 +12,14 @@ export interface OutboundMessage {
   readonly properties?: ForwardedProperties;
   readonly subscriptionIds?: readonly number[];
   readonly expiresAtMs?: number;
+  /** The stored message this is (shard and SHOAL_MSGS sequence): the session's offline cursor follows its settlement. */
+  readonly origin?: MessageOrigin;
+}
+
+/** Where a stored message came from. */
+export interface MessageOrigin {
+  readonly shardId: string;
+  readonly sequence: number;
 }
 
 /** What the transport did with a packet handed to it. */
@@ -42,6 +50,11 @@ export interface OutboundFlowOptions {
   readonly queueMax: number;
   readonly clock: Clock;
   readonly onDrop: (reason: DropReason, qos: QoS) => void;
+  /**
+   * A QoS 1/2 message with an origin is done with: acknowledged (PUBACK, PUBREC), or dropped for good. Not called
+   * for what is still unacknowledged when the flow is stored with its session.
+   */
+  readonly onSettled?: (origin: MessageOrigin) => void;
 }
 
 /**
@@ -56,6 +69,8 @@ export class OutboundFlow {
   private readonly queue: OutboundMessage[] = [];
   private sender: OutboundSender | undefined;
   private inflightMax: number;
+  /** Waiters for room in the queue (see `whenRoom`). */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly options: OutboundFlowOptions) {
     this.inflightMax = options.inflightMax;
@@ -71,6 +86,7 @@ export class OutboundFlow {
       else if (!this.sendPublish(entry.message, packetId, true)) {
         this.inflight.delete(packetId);
         this.ids.release(packetId);
+        this.settle(entry.message);
       }
     }
     this.pump();
@@ -82,6 +98,16 @@ export class OutboundFlow {
     for (let i = this.queue.length - 1; i >= 0; i--) {
       if (this.queue[i]?.qos === 0) this.queue.splice(i, 1);
     }
+    this.wakeRoomWaiters();
+  }
+
+  /**
+   * Resolves once the queue is at most half full, or the flow is detached: a producer that may fill it (offline
+   * replay) waits here instead of making the queue drop what it owes.
+   */
+  whenRoom(): Promise<void> {
+    if (this.hasRoom()) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Queues or sends a message. */
@@ -95,9 +121,10 @@ export class OutboundFlow {
   pump(): void {
     while (this.queue.length > 0) {
       const next = this.queue[0];
-      if (next === undefined || !this.trySend(next)) return;
+      if (next === undefined || !this.trySend(next)) break;
       this.queue.shift();
     }
+    if (this.roomWaiters.length > 0 && this.hasRoom()) this.wakeRoomWaiters();
   }
 
   /** PUBACK for a QoS 1 message; false when the identifier is unknown. */
@@ -116,6 +143,7 @@ export class OutboundFlow {
       this.complete(packetId);
       return true;
     }
+    if (!entry.released) this.settle(entry.message); // delivered: what remains is the PUBREL/PUBCOMP exchange
     entry.released = true;
     this.sender?.pubrel(packetId);
     return true;
@@ -151,9 +179,25 @@ export class OutboundFlow {
   }
 
   private complete(packetId: number): void {
+    const entry = this.inflight.get(packetId);
     this.inflight.delete(packetId);
     this.ids.release(packetId);
+    if (entry !== undefined && !entry.released) this.settle(entry.message);
     this.pump();
+  }
+
+  private settle(message: OutboundMessage): void {
+    if (message.origin !== undefined && message.qos > 0) this.options.onSettled?.(message.origin);
+  }
+
+  private hasRoom(): boolean {
+    return this.sender === undefined || this.queue.length <= this.options.queueMax / 2;
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Sends now if possible; true when the message left the queue (sent, or dropped for good). */
@@ -171,6 +215,7 @@ export class OutboundFlow {
       this.inflight.set(packetId, { message, released: false });
     } else {
       this.ids.release(packetId);
+      this.settle(message);
     }
     return true;
   }
@@ -205,6 +250,7 @@ export class OutboundFlow {
       return true;
     }
     this.options.onDrop('queue_full', message.qos);
+    this.settle(message);
     return false;
   }
 }

@@ -1,6 +1,6 @@
 // What the protocol layer needs from the rest of the proxy, as interfaces: the protocol never imports NATS,
 // Redis or prom-client.
-import type { InterestKey, PublishOptions } from '../backend/message-backend.js';
+import type { InterestKey, PublishOptions, StoredBatch, StoredReadRequest } from '../backend/message-backend.js';
 import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
 import type { DropReason } from './outbound-flow.js';
 
@@ -21,6 +21,14 @@ export interface MessageRouter {
   /** Removes a local subscriber; the last one for a key closes the interest. */
   detach(subscriber: LocalSubscriber): void;
   readRetained(filter: string): Promise<readonly Message[]>;
+  /** Stored messages of one shard after a sequence (offline delivery); see MessageBackend.readStored. */
+  readStored(request: StoredReadRequest): Promise<StoredBatch>;
+  /** The shards whose stored messages may match these filters. */
+  storedShards(filters: readonly string[]): readonly string[];
+  /** Where a new subscription's offline cursor starts on a shard; see MessageBackend.sequenceFloor. */
+  sequenceFloor(shardId: string): Promise<number>;
+  /** The largest stored sequence this proxy delivered from a shard to its subscriptions, if any. */
+  deliveredThrough(shardId: string): number | undefined;
 }
 
 /** Result label of a CONNECT, for the connects counter. */
@@ -38,6 +46,10 @@ export interface ProtocolMetrics {
   dropped(reason: DropReason, qos: QoS): void;
   bytesIn(bytes: number): void;
   bytesOut(bytes: number): void;
+  /** Offline messages replayed to a resumed session. */
+  offlineReplayed(count: number): void;
+  /** A resumed session's cursor was behind what retention kept: up to `missed` stored messages were lost to it. */
+  offlineGap(missed: number): void;
 }
 
 /** Metrics that count nothing, for tests that do not look at them. */
@@ -52,4 +64,6 @@ export const noMetrics: ProtocolMetrics = {
   dropped: () => undefined,
   bytesIn: () => undefined,
   bytesOut: () => undefined,
+  offlineReplayed: () => undefined,
+  offlineGap: () => undefined,
 };

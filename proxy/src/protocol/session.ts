@@ -2,9 +2,11 @@ import type { InterestKey } from '../backend/message-backend.js';
 import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
 import type { Clock } from '../clock.js';
 import type { InflightRecord, Qos2InboundRecord, SessionCursors, SessionRecord, SubscriptionRecord } from '../sessions/session-store.js';
+import { DeliveryCursors } from './delivery-cursors.js';
 import { OutboundFlow, type OutboundMessage, type OutboundSender } from './outbound-flow.js';
 import type { LocalSubscriber, MessageRouter, ProtocolMetrics } from './ports.js';
-import { parseSharedSubscription } from './topics.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { parseSharedSubscription, topicMatchesFilter } from './topics.js';
 
 /** One subscription of a live session, registered with the router while the session is connected. */
 class ActiveSubscription implements LocalSubscriber {
@@ -36,6 +38,8 @@ export interface SessionDeps {
   readonly metrics: ProtocolMetrics;
   readonly inflightMax: number;
   readonly queueMax: number;
+  /** Live messages held per shard while that shard's offline messages replay; beyond it the replay reads them. */
+  readonly replayBufferMax: number;
 }
 
 /**
@@ -47,8 +51,10 @@ export class Session {
   /** Inbound QoS 2 packet id → the de-duplication id its message was stored under. */
   readonly qos2In = new Map<number, string>();
   readonly outbound: OutboundFlow;
-  /** Last stream sequence delivered per shard (offline replay starts there); carried unchanged for now. */
-  cursors: SessionCursors = {};
+  /** Where offline delivery resumes, per shard. */
+  cursors = new DeliveryCursors();
+  /** Live messages of shards whose offline messages are replaying. */
+  readonly replayBuffer: ReplayBuffer<ActiveSubscription>;
   private attached = false;
 
   constructor(
@@ -61,7 +67,9 @@ export class Session {
       queueMax: deps.queueMax,
       clock: deps.clock,
       onDrop: (reason, qos) => deps.metrics.dropped(reason, qos),
+      onSettled: (origin) => this.cursors.settled(origin.shardId, origin.sequence),
     });
+    this.replayBuffer = new ReplayBuffer(deps.replayBufferMax);
   }
 
   /** Rebuilds a stored session. */
@@ -70,7 +78,10 @@ export class Session {
     for (const sub of record.subscriptions) session.subscriptions.set(sub.topicFilter, new ActiveSubscription(sub, session));
     for (const flow of record.qos2In) session.qos2In.set(flow.packetId, flow.messageId);
     session.outbound.restore(record.inflightOut);
-    session.cursors = record.cursors;
+    session.cursors = new DeliveryCursors(record.cursors);
+    for (const { message } of record.inflightOut) {
+      if (message.origin !== undefined) session.cursors.restoredInflight(message.origin.shardId, message.origin.sequence);
+    }
     return session;
   }
 
@@ -85,8 +96,23 @@ export class Session {
       subscriptions: [...this.subscriptions.values()].map((s) => s.record),
       inflightOut,
       qos2In,
-      cursors: this.cursors,
+      cursors: this.currentCursors(),
     };
+  }
+
+  /** The offline cursors to store now. */
+  currentCursors(): SessionCursors {
+    return this.cursors.snapshot((shardId) => this.deps.router.deliveredThrough(shardId));
+  }
+
+  /** The connection is attached (its subscriptions are live). */
+  isAttached(): boolean {
+    return this.attached;
+  }
+
+  /** The filters offline messages are replayed for: shared subscriptions are served by the other members. */
+  replayFilters(): string[] {
+    return [...this.subscriptions.values()].filter((sub) => !sub.isShared).map((sub) => sub.key.filter);
   }
 
   /**
@@ -146,19 +172,51 @@ export class Session {
 
   /** A live message reached one of this session's subscriptions. */
   deliverLive(sub: ActiveSubscription, message: DeliveredMessage): void {
+    if (message.sequence !== undefined && this.cursors.isReplaying(message.shardId)) {
+      this.replayBuffer.hold(message.shardId, sub, message); // delivered in order once the replay caught up
+      return;
+    }
+    this.deliverTo(sub, message);
+  }
+
+  /** Offline messages read from a shard, in sequence order: to every matching subscription but shared ones. */
+  deliverReplayed(messages: readonly DeliveredMessage[]): void {
+    for (const message of messages) {
+      if (message.sequence !== undefined && this.cursors.isInflight(message.shardId, message.sequence)) continue; // re-sent with DUP
+      for (const sub of this.subscriptions.values()) {
+        if (!sub.isShared && topicMatchesFilter(message.topic, sub.key.filter)) this.deliverTo(sub, message);
+      }
+    }
+  }
+
+  /** A shard's replay read everything through `sequence`: the live messages held after it go out, then live delivery. */
+  finishReplay(shardId: string, sequence: number): void {
+    for (const [sub, message] of this.replayBuffer.release(shardId)) {
+      if ((message.sequence ?? 0) > sequence && this.subscriptions.get(sub.record.topicFilter) === sub) this.deliverTo(sub, message);
+    }
+    this.cursors.replayedThrough(shardId, sequence);
+    this.cursors.endReplay(shardId);
+  }
+
+  private deliverTo(sub: ActiveSubscription, message: DeliveredMessage): void {
     if (sub.leadingWildcard && message.topic.startsWith('$')) return; // [MQTT-4.7.2-1]
     if (sub.record.noLocal && message.originClientId === this.clientId) return; // [MQTT-3.8.3-3]
     // [MQTT-3.3.1-12] [MQTT-3.3.1-13] Retain As Published keeps the flag, otherwise live messages carry 0
     this.push(sub, message, sub.record.retainAsPublished && message.retain);
   }
 
-  private push(sub: ActiveSubscription, message: Message, retain: boolean): void {
+  private push(sub: ActiveSubscription, message: Message & Partial<Pick<DeliveredMessage, 'shardId' | 'sequence'>>, retain: boolean): void {
     const now = this.deps.clock.now();
     if (message.expiresAtMs !== undefined && message.expiresAtMs <= now) {
       this.deps.metrics.dropped('expired', message.qos);
       return;
     }
     const qos = Math.min(message.qos, sub.record.qos) as QoS; // [MQTT-3.8.4-8]
+    // the cursor follows stored messages of a session that outlives its connection
+    const { shardId, sequence } = message;
+    const tracked = qos > 0 && this.expiryIntervalSeconds > 0 && shardId !== undefined && sequence !== undefined;
+    const origin = tracked ? { shardId, sequence } : undefined;
+    if (origin !== undefined) this.cursors.dispatched(origin.shardId, origin.sequence);
     const outbound: OutboundMessage = {
       topic: message.topic,
       payload: message.payload,
@@ -167,6 +225,7 @@ export class Session {
       ...(message.properties === undefined ? {} : { properties: message.properties }),
       ...(sub.record.subscriptionId === undefined ? {} : { subscriptionIds: [sub.record.subscriptionId] }),
       ...(message.expiresAtMs === undefined ? {} : { expiresAtMs: message.expiresAtMs }),
+      ...(origin === undefined ? {} : { origin }),
     };
     this.deps.metrics.delivered(qos);
     this.outbound.push(outbound);

@@ -42,7 +42,10 @@ const MessageFields = {
   expiresAtMs: z.number().optional(),
 };
 
-const Outbound = z.strictObject({ ...MessageFields, subscriptionIds: z.array(z.int()).optional() }).transform(compact);
+const Origin = z.strictObject({ shardId: z.string(), sequence: z.int().min(1) });
+const Outbound = z
+  .strictObject({ ...MessageFields, subscriptionIds: z.array(z.int()).optional(), origin: Origin.optional() })
+  .transform(compact);
 const WillMessage = z.strictObject({ ...MessageFields, originClientId: z.string().optional() }).transform(compact);
 
 const State = z.strictObject({
@@ -103,6 +106,7 @@ function messageJson(message: OutboundMessage & Pick<Message, 'originClientId'>)
     properties,
     expiresAtMs: message.expiresAtMs,
     subscriptionIds: message.subscriptionIds === undefined ? undefined : [...message.subscriptionIds],
+    origin: message.origin === undefined ? undefined : { shardId: message.origin.shardId, sequence: message.origin.sequence },
     originClientId: message.originClientId,
   };
 }
