@@ -4,6 +4,7 @@ import { NatsBackend } from './backend/nats/nats-backend.js';
 import type { StreamOptions } from './backend/nats/streams.js';
 import { ShardPool } from './backend/nats/shard-pool.js';
 import { Broker } from './broker/broker.js';
+import { CursorFlusher } from './protocol/cursor-flusher.js';
 import { systemClock, type Clock } from './clock.js';
 import { createRingSource, type RingSource } from './config/ring-source.js';
 import type { ProxyConfig } from './config/schema.js';
@@ -66,6 +67,7 @@ export class ShoalProxy {
   private readonly ring: RingSource;
   private readonly listeners: { close(): Promise<void> }[] = [];
   private readonly messageIds = createMessageIds();
+  private readonly cursorFlusher: CursorFlusher;
   private backend: NatsBackend | undefined;
   private context: ProxyContext | undefined;
   private document: RingDocument | undefined;
@@ -78,6 +80,7 @@ export class ShoalProxy {
     this.clock = deps.clock ?? systemClock;
     this.sessions = deps.sessions === undefined ? createSessionBackend(deps.config.sessions, this.clock) : memoryBackend(deps.sessions);
     this.sessions.takeover.listen(deps.config.proxyId, (clientId, epoch) => this.registry.takenElsewhere(clientId, epoch));
+    this.cursorFlusher = new CursorFlusher(this.sessions.store, deps.config.offline.cursorFlushIntervalMs, deps.log);
     this.ops = new OpsServer({
       host: deps.config.http.host,
       port: deps.config.http.port,
@@ -119,6 +122,7 @@ export class ShoalProxy {
     await Promise.all(this.listeners.map((l) => l.close()));
     await Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerShuttingDown)));
     this.registry.close();
+    this.cursorFlusher.stop();
     await this.backend?.close();
     await this.sessions.close();
     await this.ops.close();
@@ -174,6 +178,8 @@ export class ShoalProxy {
       sessions: this.sessions.store,
       registry: this.registry,
       takeover: this.sessions.takeover,
+      offline: config.offline,
+      cursorFlusher: this.cursorFlusher,
       admission: () => this.admission(),
       nextMessageId: this.messageIds,
     };

@@ -101,6 +101,18 @@ const RingSource = z.union([RingFromFile, RingFromConfigMap], {
   error: 'ring is either {"file": path} or {"configMap": {"name", "namespace"?, "key"?}, "apiServer"?, "fallbackFile"?}',
 });
 
+/** Offline delivery of persistent sessions (cursors in the session store, replay from the shards' streams). */
+const Offline = z.strictObject({
+  /** Stored messages read per batch when a resumed session replays (bounded by half the outbound queue). */
+  replayBatchSize: z.int().min(1).max(10_000).default(256),
+  /** Live messages held per shard while a session replays it; beyond, the replay reads them from the stream. */
+  replayBufferMax: z.int().min(1).max(1_000_000).default(10_000),
+  /** How often a connected persistent session's cursors are written to the store; 0: only when it leaves. */
+  cursorFlushIntervalMs: z.int().min(0).max(3_600_000).default(1_000),
+  /** Wait before reading again from a shard that could not be read. */
+  replayRetryMs: z.int().min(10).max(60_000).default(1_000),
+});
+
 /** Where sessions live: this proxy's memory (a single proxy), or Redis shared by the whole fleet. */
 const Sessions = z.discriminatedUnion('store', [
   z.strictObject({ store: z.literal('memory') }),
@@ -167,6 +179,7 @@ export const ProxyConfig = z.strictObject({
   http: HttpServer.prefault({}),
   ring: RingSource,
   sessions: Sessions.prefault({ store: 'memory' }),
+  offline: Offline.prefault({}),
   limits: Limits.prefault({}),
   nats: Nats.prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -175,6 +188,8 @@ export type ProxyConfig = z.infer<typeof ProxyConfig>;
 /** The configuration document before defaults are applied (what a file or ConfigMap holds). */
 export type ProxyConfigInput = z.input<typeof ProxyConfig>;
 export type ProxyLimits = ProxyConfig['limits'];
+/** Offline delivery settings, defaults applied. */
+export type OfflineSettings = ProxyConfig['offline'];
 /** TLS files and client-certificate policy of one listener, defaults applied. */
 export type TlsSettings = z.infer<typeof TlsSettings>;
 /** The ring source, defaults applied. */

@@ -1,8 +1,10 @@
 import type { Packet } from 'mqtt-packet';
 import { BackendUnavailableError, ProtocolError } from '../errors.js';
 import { StaleSessionError } from '../sessions/session-errors.js';
+import type { SessionCursors } from '../sessions/session-store.js';
 import type { RegisteredClient } from './client-registry.js';
 import type { Connection } from './connection.js';
+import type { CursorSource } from './cursor-flusher.js';
 import type { ProxyContext } from './context.js';
 import { dispatchPacket } from './handlers/dispatch.js';
 import { OrderedReplies } from './ordered-replies.js';
@@ -30,7 +32,7 @@ const CONNACK_V3_CODES: ReadonlySet<number> = new Set([
  * packet to its handler, enforces keepalive, turns every error into the reason code the spec names (one place),
  * and on close stores the session and publishes the will when the close was abnormal.
  */
-export class ClientHandler implements RegisteredClient {
+export class ClientHandler implements RegisteredClient, CursorSource {
   state: ClientState = 'awaiting-connect';
   clientId = '';
   session: Session | undefined;
@@ -83,6 +85,7 @@ export class ClientHandler implements RegisteredClient {
   connected(): void {
     this.state = 'connected';
     if (this.keepaliveMs > 0) this.armKeepalive(this.keepaliveMs * 1.5);
+    if (this.persistent) this.ctx.cursorFlusher.track(this);
     const pending = this.queued.splice(0);
     for (const packet of pending) this.dispatch(packet);
   }
@@ -102,6 +105,11 @@ export class ClientHandler implements RegisteredClient {
   disconnect(reasonCode: ReasonCodeValue, serverReference?: string): Promise<void> {
     this.closeWithReason(reasonCode, undefined, serverReference);
     return this.closed;
+  }
+
+  /** The session's offline cursors as they stand (for the periodic write). */
+  currentCursors(): SessionCursors | undefined {
+    return this.session?.currentCursors();
   }
 
   /** Reports an error the spec names a reason code for, or an internal one, and closes. */
@@ -202,6 +210,7 @@ export class ClientHandler implements RegisteredClient {
     clearTimeout(this.keepaliveTimer);
     this.ctx.metrics.connectionClosed();
     this.ctx.registry.release(this.clientId, this);
+    this.ctx.cursorFlusher.untrack(this);
     if (previous !== 'connected') {
       this.resolveClosed();
       return;

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { ProxyLimits } from '../config/schema.js';
+import type { OfflineSettings, ProxyLimits } from '../config/schema.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { TakeoverBus } from '../sessions/takeover-bus.js';
 import type { ClientRegistry } from './client-registry.js';
+import type { CursorFlusher } from './cursor-flusher.js';
 import type { MessageRouter, ProtocolMetrics } from './ports.js';
 
 /** Why the proxy refuses new connections right now, if it does. */
@@ -14,6 +15,9 @@ export interface ProxyContext {
   readonly proxyId: string;
   readonly clock: Clock;
   readonly limits: ProxyLimits;
+  readonly offline: OfflineSettings;
+  /** Writes the cursors of connected persistent sessions to the store now and then. */
+  readonly cursorFlusher: CursorFlusher;
   readonly log: Logger;
   readonly metrics: ProtocolMetrics;
   readonly router: MessageRouter;

@@ -14,7 +14,8 @@ import { ClientHandler } from '../protocol/client-handler.js';
 import { ClientRegistry } from '../protocol/client-registry.js';
 import { Connection } from '../protocol/connection.js';
 import type { Admission, ProxyContext } from '../protocol/context.js';
-import { noMetrics } from '../protocol/ports.js';
+import { CursorFlusher } from '../protocol/cursor-flusher.js';
+import { noMetrics, type ProtocolMetrics } from '../protocol/ports.js';
 import { MemorySessionStore } from '../sessions/memory-session-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { MemoryTakeoverBus, type TakeoverBus } from '../sessions/takeover-bus.js';
@@ -155,6 +156,8 @@ export class TestClient {
 export interface HarnessOptions {
   readonly limits?: Partial<ProxyLimits>;
   readonly admission?: () => Admission;
+  /** The metrics the connections report to. @default noMetrics */
+  readonly metrics?: ProtocolMetrics;
   /** Puts a backend in front of the memory one, e.g. a GatedBackend whose stores the test settles by hand. */
   readonly backend?: (memory: MemoryBackend) => MessageBackend;
   /** This proxy's id. @default 'test' */
@@ -186,11 +189,13 @@ export class ProtocolHarness {
       clock: this.clock,
       limits: config.limits,
       log: silentLogger(),
-      metrics: noMetrics,
+      metrics: options.metrics ?? noMetrics,
       router: this.broker,
       sessions: options.sessions?.(this.sessions) ?? this.sessions,
       registry: this.registry,
       takeover,
+      offline: config.offline,
+      cursorFlusher: new CursorFlusher(this.sessions, 0, silentLogger()),
       admission: options.admission ?? ((): Admission => 'accept'),
       nextMessageId: createMessageIds(),
     };

@@ -9,6 +9,7 @@ import type { ClientHandler } from '../client-handler.js';
 import { PublishSender } from '../publish-sender.js';
 import { ReasonCode } from '../reason-codes.js';
 import { Session } from '../session.js';
+import { beginOfflineReplay, replayOffline } from '../offline-replay.js';
 import { InboundTopicAliases } from '../topic-aliases.js';
 import { validateTopicName } from '../topics.js';
 import { forwardedProperties } from './publish.js';
@@ -206,11 +207,14 @@ async function openSession(client: ClientHandler, packet: IConnectPacket, negoti
     metrics: ctx.metrics,
     inflightMax: ctx.limits.maxInflightOut,
     queueMax: ctx.limits.maxQueuedMessages,
+    replayBufferMax: ctx.offline.replayBufferMax,
   };
   const { record } = taken;
   const session = record === undefined ? new Session(negotiated.clientId, negotiated.sessionExpirySeconds, deps) : Session.restore(record, deps);
   session.expiryIntervalSeconds = negotiated.sessionExpirySeconds;
   client.session = session;
+  // what a resumed session missed is replayed from its cursors; live messages meanwhile wait behind the replay
+  const replayShards = record === undefined ? [] : beginOfflineReplay(session, ctx.router);
   await session.resubscribe(); // a resumed session's subscriptions are live before CONNACK
   if (client.state === 'closed') {
     // the connection closed while the subscriptions were registered: leave the session as it was found
@@ -224,4 +228,17 @@ async function openSession(client: ClientHandler, packet: IConnectPacket, negoti
   const topicAliasMaximum = client.isV5 ? (packet.properties?.topicAliasMaximum ?? 0) : 0;
   session.attachOutbound(new PublishSender(conn, topicAliasMaximum), receiveMaximum);
   client.connected();
+  if (replayShards.length > 0) startReplay(client, session, replayShards);
+}
+
+function startReplay(client: ClientHandler, session: Session, shards: readonly string[]): void {
+  const { ctx } = client;
+  const deps = {
+    router: ctx.router,
+    metrics: ctx.metrics,
+    log: ctx.log,
+    batchSize: Math.max(1, Math.min(ctx.offline.replayBatchSize, Math.floor(ctx.limits.maxQueuedMessages / 2))),
+    retryMs: ctx.offline.replayRetryMs,
+  };
+  replayOffline(session, shards, deps).catch((err: unknown) => client.fail(err));
 }

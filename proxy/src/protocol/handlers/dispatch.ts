@@ -37,8 +37,7 @@ export function dispatchPacket(client: ClientHandler, packet: Packet): Promise<v
     case 'subscribe':
       return handleSubscribe(client, packet);
     case 'unsubscribe':
-      handleUnsubscribe(client, packet);
-      return undefined;
+      return handleUnsubscribe(client, packet);
     case 'pingreq':
       handlePingreq(client);
       return undefined;

@@ -5,6 +5,7 @@ import type { ClientHandler } from '../client-handler.js';
 import { ReasonCode, SubackFailure311 } from '../reason-codes.js';
 import type { Session } from '../session.js';
 import { parseSharedSubscription, validateTopicFilter } from '../topics.js';
+import { storeSubscribed } from './subscription-store.js';
 
 /** Largest Subscription Identifier (a Variable Byte Integer) [MQTT-3.8.2-?]. */
 const MAX_SUBSCRIPTION_ID = 268_435_455;
@@ -70,6 +71,7 @@ export function handleSubscribe(client: ClientHandler, packet: ISubscribePacket)
   const codes: number[] = [];
   const retainedFor: string[] = [];
   const registered: Promise<void>[] = [];
+  const added: SubscriptionRecord[] = [];
   for (const request of packet.subscriptions) {
     const record = toRecord(client, request, subscriptionId);
     if (typeof record === 'number') {
@@ -78,13 +80,17 @@ export function handleSubscribe(client: ClientHandler, packet: ISubscribePacket)
     }
     const { sendRetained: wantsRetained, ready } = session.subscribe(record);
     registered.push(ready);
+    added.push(record);
     if (wantsRetained) retainedFor.push(record.topicFilter);
     codes.push(record.qos); // granted QoS = requested: every QoS is supported
   }
   const reply = client.replies.reserve();
-  // SUBACK once the shards registered the subscriptions: what is published after it is delivered
-  return Promise.all(registered).then(() => {
-    reply({ cmd: 'suback', messageId: packet.messageId ?? 0, granted: codes });
-    for (const topicFilter of retainedFor) sendRetained(client, session, topicFilter);
-  });
+  // SUBACK once the shards registered the subscriptions (what is published after it is delivered) and a
+  // persistent session stored them
+  return Promise.all(registered)
+    .then(() => storeSubscribed(client, added))
+    .then(() => {
+      reply({ cmd: 'suback', messageId: packet.messageId ?? 0, granted: codes });
+      for (const topicFilter of retainedFor) sendRetained(client, session, topicFilter);
+    });
 }

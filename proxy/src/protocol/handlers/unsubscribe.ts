@@ -3,14 +3,16 @@ import { ProtocolError } from '../../errors.js';
 import type { ClientHandler } from '../client-handler.js';
 import { ReasonCode } from '../reason-codes.js';
 import { parseSharedSubscription, validateTopicFilter } from '../topics.js';
+import { storeUnsubscribed } from './subscription-store.js';
 
 /** UNSUBSCRIBE: removes each filter; v5 UNSUBACK says per filter whether one existed [MQTT-3.11.3-1]. */
-export function handleUnsubscribe(client: ClientHandler, packet: IUnsubscribePacket): undefined {
+export function handleUnsubscribe(client: ClientHandler, packet: IUnsubscribePacket): Promise<void> {
   const session = client.session;
   if (session === undefined) throw new ProtocolError(ReasonCode.ProtocolError, 'UNSUBSCRIBE without a session');
   if (packet.unsubscriptions.length === 0) {
     throw new ProtocolError(ReasonCode.ProtocolError, 'UNSUBSCRIBE without a topic filter'); // [MQTT-3.10.3-2]
   }
+  const removed: string[] = [];
   const codes = packet.unsubscriptions.map((topicFilter) => {
     try {
       validateTopicFilter(parseSharedSubscription(topicFilter)?.filter ?? topicFilter, client.ctx.limits);
@@ -19,10 +21,14 @@ export function handleUnsubscribe(client: ClientHandler, packet: IUnsubscribePac
       if (err instanceof ProtocolError && err.reasonCode === ReasonCode.TopicFilterInvalid) return err.reasonCode;
       throw err;
     }
-    return session.unsubscribe(topicFilter) ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted;
+    if (!session.unsubscribe(topicFilter)) return ReasonCode.NoSubscriptionExisted;
+    removed.push(topicFilter);
+    return ReasonCode.Success;
   });
   const reply = client.replies.reserve();
-  if (client.isV5) reply({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: codes });
-  else reply({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] });
-  return undefined;
+  // UNSUBACK once the stored session no longer holds them
+  return storeUnsubscribed(client, removed).then(() => {
+    if (client.isV5) reply({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: codes });
+    else reply({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] });
+  });
 }
