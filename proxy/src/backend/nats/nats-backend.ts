@@ -30,11 +30,12 @@ import {
   type StoredRetained,
 } from './retained.js';
 import type { NatsLog, ShardLink, ShardPool, ShardStateChange } from './shard-pool.js';
-import { ShardSequences } from './shard-sequences.js';
-import { readStoredMessages } from './stored-reader.js';
-import { ensureStreams, type StreamOptions } from './streams.js';
+import { StoredDelivery } from './stored-delivery.js';
+import { StreamKeeper } from './stream-keeper.js';
+import type { StreamOptions } from './streams.js';
 
 export type PublishOutcome = 'ok' | 'failed' | 'dropped';
+
 
 /** Hooks for metrics (the backend knows no metrics library); every hook is optional. */
 export interface NatsBackendMetrics {
@@ -76,10 +77,9 @@ export class NatsBackend implements MessageBackend {
   private readonly pool: ShardPool;
   private readonly clock: Clock;
   private readonly interests: InterestSet;
-  private readonly sequences: ShardSequences;
-  /** Shards whose streams are known to exist (only tracked when `streams` is set). */
-  private readonly streamsReady = new Set<string>();
-  private readonly streamRetries = new Map<string, NodeJS.Timeout>();
+  private readonly stored: StoredDelivery;
+  /** Ensures the streams on each shard when `streams` is set. */
+  private readonly streamKeeper: StreamKeeper | undefined;
   private readonly stopListening: () => void;
   private readonly readinessListeners = new Set<(ready: boolean) => void>();
   private lastReady = false;
@@ -89,12 +89,31 @@ export class NatsBackend implements MessageBackend {
     this.table = options.table;
     this.pool = options.pool;
     this.clock = options.clock ?? systemClock;
-    this.sequences = new ShardSequences(() => this.clock.now());
     this.interests = new InterestSet({
       links: (shardId) => this.pool.link(shardId),
       log: options.log,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
+    this.stored = new StoredDelivery({
+      clock: this.clock,
+      log: options.log,
+      table: () => this.table,
+      connectedLink: (shardId) => this.connectedLink(shardId),
+      readTimeoutMs: options.retainedReadTimeoutMs ?? options.publishTimeoutMs,
+      retryMs: options.streamRetryMs ?? 2_000,
+    });
+    this.streamKeeper =
+      options.streams === undefined
+        ? undefined
+        : new StreamKeeper({
+            streams: options.streams,
+            link: (shardId) => this.pool.link(shardId),
+            connected: (shardId) => !this.closed && this.pool.stateOf(shardId) === 'connected',
+            onReady: () => this.checkReadiness(),
+            log: options.log,
+            proxyId: options.proxyId,
+            retryMs: options.streamRetryMs ?? 2_000,
+          });
     this.stopListening = this.pool.onStateChange((change) => this.onShardState(change));
     this.pool.applyRing(options.table).catch((error: unknown) => {
       options.log.error({ err: error, proxyId: options.proxyId }, 'applying the ring failed');
@@ -183,48 +202,23 @@ export class NatsBackend implements MessageBackend {
 
   addInterest(key: InterestKey, handler: DeliveryHandler): Promise<void> {
     if (this.closed) return Promise.resolve();
-    const noted: DeliveryHandler = (message) => {
-      if (message.sequence !== undefined) this.sequences.delivered(message.shardId, message.sequence);
-      handler(message);
-    };
-    return this.interests.add(key, noted, this.table.subscriptionTargets(key.filter));
+    return this.interests.add(key, this.stored.track(key, handler), this.table.subscriptionTargets(key.filter));
   }
 
-  async readStored(request: StoredReadRequest): Promise<StoredBatch> {
-    const { shardId } = request;
-    const deadlineMs = this.clock.now() + (this.options.retainedReadTimeoutMs ?? this.options.publishTimeoutMs);
-    const nowMs = (): number => this.clock.now();
-    try {
-      const link = this.connectedLink(shardId);
-      const jsm = await withDeadline(link.jsm(), deadlineMs, nowMs);
-      // the first sequence is asked before reading: what retention removes meanwhile is read as missing, not lost silently
-      const firstSequence = await withDeadline(this.sequences.firstSequence(shardId, () => link.jsm()), deadlineMs, nowMs);
-      const read = await readStoredMessages(jsm, { ...request, deadlineMs, nowMs });
-      return { ...read, firstSequence };
-    } catch (error) {
-      throw new BackendUnavailableError(`nats:${shardId}`, `reading stored messages from shard ${shardId} failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+  readStored(request: StoredReadRequest): Promise<StoredBatch> {
+    return this.stored.readStored(request);
   }
 
   storedShards(filters: readonly string[]): readonly string[] {
-    return [...new Set(filters.flatMap((filter) => this.table.subscriptionTargets(filter).map((shard) => shard.id)))];
+    return this.stored.storedShards(filters);
   }
 
-  async sequenceFloor(shardId: string): Promise<number> {
-    const link = this.connectedLink(shardId);
-    try {
-      return await this.sequences.floor(shardId, () => link.jsm());
-    } catch (error) {
-      throw new BackendUnavailableError(`nats:${shardId}`, `reading the sequence of shard ${shardId} failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+  sequenceFloor(shardId: string): Promise<number> {
+    return this.stored.sequenceFloor(shardId);
   }
 
   deliveredThrough(shardId: string): number | undefined {
-    return this.sequences.deliveredThrough(shardId);
+    return this.stored.deliveredThrough(shardId);
   }
 
   private connectedLink(shardId: string): ShardLink {
@@ -236,6 +230,7 @@ export class NatsBackend implements MessageBackend {
   }
 
   removeInterest(key: InterestKey): void {
+    this.stored.untrack(key);
     this.interests.remove(key);
   }
 
@@ -287,7 +282,7 @@ export class NatsBackend implements MessageBackend {
       .every(
         (shard) =>
           this.pool.stateOf(shard.id) === 'connected' &&
-          (this.options.streams === undefined || this.streamsReady.has(shard.id)),
+          (this.streamKeeper === undefined || this.streamKeeper.isReady(shard.id)),
       );
   }
 
@@ -297,8 +292,7 @@ export class NatsBackend implements MessageBackend {
     this.stopListening();
     this.checkReadiness();
     this.readinessListeners.clear();
-    for (const timer of this.streamRetries.values()) clearTimeout(timer);
-    this.streamRetries.clear();
+    this.streamKeeper?.close();
     this.interests.clear();
     await this.pool.close();
   }
@@ -306,38 +300,14 @@ export class NatsBackend implements MessageBackend {
   private onShardState(change: ShardStateChange): void {
     if (this.closed) return;
     if (change.state === 'closed') {
-      this.streamsReady.delete(change.shardId);
-      this.sequences.forget(change.shardId);
+      this.streamKeeper?.shardClosed(change.shardId);
       this.interests.shardClosed(change.shardId);
     } else if (change.state === 'connected') {
       this.interests.shardConnected(change.shardId);
-      if (this.options.streams !== undefined) this.ensureShardStreams(change.shardId, this.options.streams);
+      this.streamKeeper?.ensure(change.shardId);
     }
+    // after the re-subscriptions: a gap's reads then follow them on the connection
+    this.stored.shardState(change);
     this.checkReadiness();
-  }
-
-  private ensureShardStreams(shardId: string, streams: StreamOptions): void {
-    const link = this.pool.link(shardId);
-    if (link === undefined || this.streamRetries.has(shardId)) return;
-    link
-      .jsm()
-      .then((jsm) => ensureStreams(jsm, streams))
-      .then(() => {
-        if (this.closed || this.pool.link(shardId) !== link) return;
-        this.streamsReady.add(shardId);
-        this.checkReadiness();
-      })
-      .catch((error: unknown) => {
-        if (this.closed || this.pool.link(shardId) !== link) return;
-        const fields = { err: error, shardId, proxyId: this.options.proxyId };
-        this.options.log.warn(fields, 'cannot ensure streams on shard; retrying');
-        this.streamRetries.set(
-          shardId,
-          setTimeout(() => {
-            this.streamRetries.delete(shardId);
-            if (!this.closed && this.pool.stateOf(shardId) === 'connected') this.ensureShardStreams(shardId, streams);
-          }, this.options.streamRetryMs ?? 2_000),
-        );
-      });
   }
 }

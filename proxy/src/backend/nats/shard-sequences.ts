@@ -7,6 +7,8 @@ import { StreamBounds } from './stored-reader.js';
 export class ShardSequences {
   private readonly highest = new Map<string, number>();
   private readonly bounds = new Map<string, StreamBounds>();
+  /** Shards whose reported sequence is held at a value (a gap being repaired). */
+  private readonly frozen = new Map<string, number>();
 
   constructor(private readonly nowMs: () => number) {}
 
@@ -15,8 +17,17 @@ export class ShardSequences {
     if (sequence > (this.highest.get(shardId) ?? 0)) this.highest.set(shardId, sequence);
   }
 
+  /** The largest sequence delivered (or the frozen one while a gap is repaired). */
   deliveredThrough(shardId: string): number | undefined {
-    return this.highest.get(shardId);
+    return this.frozen.get(shardId) ?? this.highest.get(shardId);
+  }
+
+  freeze(shardId: string, at: number): void {
+    this.frozen.set(shardId, at);
+  }
+
+  thaw(shardId: string): void {
+    this.frozen.delete(shardId);
   }
 
   /**
@@ -24,11 +35,11 @@ export class ShardSequences {
    * when nothing was delivered yet (nothing stored before the subscription is owed to it).
    */
   async floor(shardId: string, jsm: () => Promise<JetStreamManager>): Promise<number> {
-    const known = this.highest.get(shardId);
+    const known = this.deliveredThrough(shardId);
     if (known !== undefined) return known;
     const { last } = await this.boundsOf(shardId, jsm).get();
     // the live path may have delivered more meanwhile
-    return Math.max(last, this.highest.get(shardId) ?? 0);
+    return Math.max(last, this.deliveredThrough(shardId) ?? 0);
   }
 
   /** The stream's first sequence (what retention kept), asked afresh for each caller (coalesced). */
