@@ -14,7 +14,9 @@ import { ClientHandler } from '../protocol/client-handler.js';
 import { ClientRegistry } from '../protocol/client-registry.js';
 import { Connection } from '../protocol/connection.js';
 import type { Admission, ProxyContext } from '../protocol/context.js';
-import { noMetrics } from '../protocol/ports.js';
+import { noMetrics, type ProtocolMetrics } from '../protocol/ports.js';
+import { ConnectRateLimiter } from '../protocol/connect-rate-limit.js';
+import type { ListenerSecurity } from '../auth/listener-security.js';
 import { MemorySessionStore } from '../sessions/memory-session-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { MemoryTakeoverBus, type TakeoverBus } from '../sessions/takeover-bus.js';
@@ -130,6 +132,11 @@ export class TestClient {
     }
   }
 
+  /** Stops reading what the server sends (a slow-read attacker); the server's writes back up. */
+  stopReading(): void {
+    this.stream.pause();
+  }
+
   /** Closes the client side. */
   end(): void {
     this.stream.end();
@@ -163,6 +170,10 @@ export interface HarnessOptions {
   readonly sessions?: (memory: MemorySessionStore) => SessionStore;
   /** The takeover bus, shared by harnesses that play several proxies. @default a bus of its own */
   readonly takeover?: TakeoverBus;
+  /** Security of the listener the clients connect to, connect-rate buckets, metrics (see auth-hostile.test.ts). */
+  readonly security?: ListenerSecurity;
+  readonly connectRate?: boolean;
+  readonly metrics?: ProtocolMetrics;
 }
 
 /** A proxy core in memory, for protocol tests. */
@@ -193,6 +204,9 @@ export class ProtocolHarness {
       takeover,
       admission: options.admission ?? ((): Admission => 'accept'),
       nextMessageId: createMessageIds(),
+      ...(options.security === undefined ? {} : { security: options.security }),
+      ...(options.connectRate === true ? { connectRate: new ConnectRateLimiter(config.limits, this.clock) } : {}),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     };
   }
 
@@ -204,11 +218,12 @@ export class ProtocolHarness {
   }
 
   /** A new client connection (not yet connected at the MQTT level). */
-  client(protocolVersion: 3 | 4 | 5 = 5): TestClient {
+  client(protocolVersion: 3 | 4 | 5 = 5, remoteAddress = 'test'): TestClient {
     const [serverSide, clientSide] = duplexPair();
     // duplexPair does not link the ends' destruction; a socket the server destroys closes for the client too
     serverSide.on('close', () => clientSide.destroy());
-    const conn = new Connection(serverSide, { maxPacketSizeBytes: this.ctx.limits.maxPacketSizeBytes, hooks: noMetrics, remoteAddress: 'test' });
+    const { maxPacketSizeBytes, slowReadTimeoutMs } = this.ctx.limits;
+    const conn = new Connection(serverSide, { maxPacketSizeBytes, hooks: this.ctx.metrics, remoteAddress, slowReadTimeoutMs });
     new ClientHandler(conn, this.ctx);
     const client = new TestClient(clientSide, protocolVersion, serverSide);
     this.clients.push(client);
