@@ -74,9 +74,9 @@ export const AuthConfig = z.strictObject({
 /** Fields of `limits`: connect-rate token buckets and the slow-reader bound. */
 export const securityLimits = {
   /** New connections per second from one source address (token bucket refill); 0 = no limit. */
-  connectRatePerAddress: z.number().min(0).max(1_000_000).default(300),
-  /** Bucket size per address: connections one address may open at once. */
-  connectBurstPerAddress: z.int().min(1).max(1_000_000).default(1_000),
+  connectRatePerAddress: z.number().min(0).max(1_000_000).default(100),
+  /** Bucket size per address: connections one address may open at once (a NAT in front of many devices). */
+  connectBurstPerAddress: z.int().min(1).max(1_000_000).default(2_000),
   /** New connections per second into this proxy; 0 = no limit. */
   connectRatePerProxy: z.number().min(0).max(1_000_000).default(5_000),
   connectBurstPerProxy: z.int().min(1).max(1_000_000).default(10_000),
