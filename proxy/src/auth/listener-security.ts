@@ -1,6 +1,6 @@
 // The authentication chain and ACL rules one listener names, with the files they read (users, JWKS) followed
 // for changes. Built in proxy.ts, one per chain, shared by the listeners that name it.
-import type { AclRuleConfig, AuthChainConfig } from '../config/auth-schema.js';
+import { parseAclFile, type AclRuleConfig, type AuthChainConfig } from '../config/auth-schema.js';
 import { ClientAccess } from './acl.js';
 import { anonymous, clientCertificate, jwt, passwordFile, type Authenticator, type AuthFailureReason, type Credentials, type Refusal } from './authenticators.js';
 import { parseJwks } from './jwks.js';
@@ -14,7 +14,7 @@ export type AuthDecision =
 export class ListenerSecurity {
   private constructor(
     private readonly authenticators: readonly Authenticator[],
-    private readonly rules: readonly AclRuleConfig[] | undefined,
+    private readonly rules: () => readonly AclRuleConfig[] | undefined,
     private readonly files: readonly WatchedFile<unknown>[],
   ) {}
 
@@ -45,11 +45,14 @@ export class ListenerSecurity {
             break;
         }
       }
+      const aclFile = chain.aclFile === undefined ? undefined : await WatchedFile.load({ file: chain.aclFile, what: 'ACL file', parse: parseAclFile, log });
+      if (aclFile !== undefined) files.push(aclFile);
+      const rules = aclFile === undefined ? () => chain.acl : () => [...(chain.acl ?? []), ...aclFile.current];
+      return new ListenerSecurity(authenticators, rules, files);
     } catch (err: unknown) {
       for (const file of files) file.close();
       throw err;
     }
-    return new ListenerSecurity(authenticators, chain.acl, files);
   }
 
   /**
@@ -61,7 +64,7 @@ export class ListenerSecurity {
       const outcome = await authenticator.authenticate(credentials, nowMs);
       if (outcome.result === 'ignore') continue;
       if (outcome.result === 'deny') return { ok: false, refusal: outcome.refusal, reason: outcome.reason };
-      const access = ClientAccess.of([outcome.aclRules, this.rules], { clientId: credentials.clientId, username: outcome.username });
+      const access = ClientAccess.of([outcome.aclRules, this.rules()], { clientId: credentials.clientId, username: outcome.username });
       return { ok: true, username: outcome.username, access };
     }
     const presented = credentials.username !== undefined || credentials.password !== undefined;

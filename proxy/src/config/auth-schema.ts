@@ -65,7 +65,14 @@ const AuthChain = z.strictObject({
   authenticators: z.array(Authenticator).min(1),
   /** Ordered rules, first match wins; when present (even empty) anything no rule allows is denied. */
   acl: z.array(AclRule).max(10_000).optional(),
+  /** More rules (after `acl`) from a JSON file holding a list of rules (a mounted ConfigMap), reloaded on change. */
+  aclFile: z.string().min(1).optional(),
 });
+
+/** The rules of an ACL file: a JSON list of rules; throws when it is not one. */
+export function parseAclFile(text: string): AclRuleConfig[] {
+  return z.array(AclRule).max(10_000).parse(JSON.parse(text));
+}
 
 export const AuthConfig = z.strictObject({
   chains: z.record(ChainName, AuthChain),

@@ -1,0 +1,83 @@
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { silentLogger } from '../observability/logger.js';
+import { ListenerSecurity } from './listener-security.js';
+import { hashPassword } from './password-hash.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shoal-chain-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Replaces a file atomically, as a Secret or ConfigMap update does. */
+const replace = (file: string, text: string): void => {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+};
+const credentials = (username: string | undefined, password?: string) => ({
+  clientId: 'c1',
+  username,
+  password: password === undefined ? undefined : Buffer.from(password),
+  peer: undefined,
+});
+
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('not within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('ListenerSecurity', () => {
+  it('follows the users file: a user added to the file can connect without a restart; a broken file keeps the old one', async () => {
+    const users = join(dir, 'users');
+    writeFileSync(users, `alice:${await hashPassword('a-pw', 'pbkdf2-sha256', { iterations: 1_000 })}\n`);
+    const security = await ListenerSecurity.load({ authenticators: [{ type: 'password-file', file: users }] }, silentLogger());
+    try {
+      expect(await security.authenticate(credentials('bob', 'b-pw'), 0)).toMatchObject({ ok: false, refusal: 'bad-credentials', reason: 'no-match' });
+      replace(users, `alice:${await hashPassword('a-pw', 'pbkdf2-sha256', { iterations: 1_000 })}\nbob:${await hashPassword('b-pw', 'pbkdf2-sha256', { iterations: 1_000 })}\n`);
+      await eventually(async () => (await security.authenticate(credentials('bob', 'b-pw'), 0)).ok);
+      replace(users, 'bob:not-a-hash\n');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await security.authenticate(credentials('bob', 'b-pw'), 0)).ok).toBe(true);
+      expect(await security.authenticate(credentials('alice', 'wrong'), 0)).toMatchObject({ ok: false, reason: 'bad-password' });
+    } finally {
+      security.close();
+    }
+  });
+
+  it('anonymous clients get the ACL of the chain and of the ACL file, which is followed too', async () => {
+    const aclFile = join(dir, 'acl.json');
+    writeFileSync(aclFile, JSON.stringify([{ permission: 'allow', action: 'publish', topic: 'public/%c' }]));
+    const security = await ListenerSecurity.load(
+      { authenticators: [{ type: 'anonymous' }], acl: [{ permission: 'deny', action: 'all', topic: 'public/admin' }], aclFile },
+      silentLogger(),
+    );
+    try {
+      const access = async () => {
+        const decision = await security.authenticate(credentials(undefined), 0);
+        if (!decision.ok) throw new Error('refused');
+        return decision.access;
+      };
+      expect((await access()).mayPublish('public/c1')).toBe(true);
+      expect((await access()).mayPublish('other/c1')).toBe(false);
+      replace(aclFile, JSON.stringify([{ permission: 'allow', action: 'all', topic: '#' }]));
+      await eventually(async () => (await access()).mayPublish('other/c1'));
+      expect((await access()).mayPublish('public/admin')).toBe(false); // the chain's own rules come first
+    } finally {
+      security.close();
+    }
+  });
+
+  it('refuses to start with a missing or invalid file', async () => {
+    await expect(ListenerSecurity.load({ authenticators: [{ type: 'password-file', file: join(dir, 'none') }] }, silentLogger())).rejects.toThrow();
+    const bad = join(dir, 'bad-jwks.json');
+    writeFileSync(bad, '{"keys": []}');
+    const jwt = { type: 'jwt' as const, jwksFile: bad, algorithms: ['ES256' as const], clockSkewSeconds: 30, aclClaim: 'acl' };
+    await expect(ListenerSecurity.load({ authenticators: [jwt] }, silentLogger())).rejects.toThrow(/no "keys"/);
+  });
+});
