@@ -8,6 +8,9 @@ import { UnsupportedSpecError } from './errors.js';
 import { buildProxyConfigDocument } from './proxy-config.js';
 import { buildShardNetworkPolicy } from './shard-network-policy.js';
 
+/** What every container must keep: no privilege escalation, a read-only root, no capability, seccomp. */
+const HARDENED_CONTAINER = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+
 describe('authentication in the proxy configuration', () => {
   it('renders one chain from the auth Secret (JWT first, then the users file) and the ACL file, named by every listener', () => {
     const cluster = resolvedCluster({
@@ -104,13 +107,7 @@ describe('pod hardening', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.initContainers ?? []).toEqual([]);
     for (const container of pod.containers) {
-      expect(container.securityContext).toEqual({
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      });
+      expect(container.securityContext).toMatchObject(HARDENED_CONTAINER);
     }
   });
 
