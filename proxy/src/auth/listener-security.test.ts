@@ -73,6 +73,23 @@ describe('ListenerSecurity', () => {
     }
   });
 
+  it('takes the username from a verified client certificate (CN or a SAN) and uses it for %u', async () => {
+    const peer = { commonName: 'device-7', subjectAltNames: ['DNS:device-7.devices.example', 'URI:spiffe://shoal.test/device-7'] };
+    const acl = [{ permission: 'allow' as const, action: 'all' as const, topic: 'things/%u/#' }];
+    for (const [usernameFrom, username] of [['cn', 'device-7'], ['san-dns', 'device-7.devices.example']] as const) {
+      const security = await ListenerSecurity.load({ authenticators: [{ type: 'client-certificate', usernameFrom }], acl }, silentLogger());
+      try {
+        const decision = await security.authenticate({ ...credentials('claimed-name'), peer }, 0);
+        expect(decision).toMatchObject({ ok: true, username });
+        if (decision.ok) expect(decision.access.mayPublish(`things/${username}/t`)).toBe(true);
+        // without a verified certificate the authenticator ignores the client, and nothing else accepts it
+        expect(await security.authenticate(credentials('claimed-name'), 0)).toMatchObject({ ok: false, refusal: 'bad-credentials' });
+      } finally {
+        security.close();
+      }
+    }
+  });
+
   it('refuses to start with a missing or invalid file', async () => {
     await expect(ListenerSecurity.load({ authenticators: [{ type: 'password-file', file: join(dir, 'none') }] }, silentLogger())).rejects.toThrow();
     const bad = join(dir, 'bad-jwks.json');
