@@ -67,7 +67,8 @@ const ClaimRules = z.array(AclRule).max(1_000);
 
 function identityOf(claims: Readonly<Record<string, unknown>>, settings: JwtSettings, credentials: Credentials): AuthOutcome {
   if (settings.clientIdClaim !== undefined && claims[settings.clientIdClaim] !== credentials.clientId) return deny('not-authorized', 'jwt-client-id');
-  let username = credentials.username;
+  // the CONNECT username is not covered by the signature: without usernameClaim there is no username (%u fills nothing)
+  let username: string | undefined;
   if (settings.usernameClaim !== undefined) {
     const claimed = claims[settings.usernameClaim];
     if (typeof claimed !== 'string') return deny('not-authorized', 'jwt-claims');

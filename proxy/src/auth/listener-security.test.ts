@@ -2,7 +2,9 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { silentLogger } from '../observability/logger.js';
+import { signJwt } from './jwt-sign.js';
 import { ListenerSecurity } from './listener-security.js';
 import { hashPassword } from './password-hash.js';
 
@@ -84,6 +86,26 @@ describe('ListenerSecurity', () => {
         if (decision.ok) expect(decision.access.mayPublish(`things/${username}/t`)).toBe(true);
         // without a verified certificate the authenticator ignores the client, and nothing else accepts it
         expect(await security.authenticate(credentials('claimed-name'), 0)).toMatchObject({ ok: false, refusal: 'bad-credentials' });
+      } finally {
+        security.close();
+      }
+    }
+  });
+
+  it('gives a JWT client the username of usernameClaim only: the CONNECT username is not signed and fills no %u', async () => {
+    const secret = createSecretKey(randomBytes(32));
+    const jwksFile = join(dir, 'hs.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ kty: 'oct', k: secret.export().toString('base64url') }] }));
+    const acl = [{ permission: 'allow' as const, action: 'all' as const, topic: 'users/%u/#' }];
+    const token = signJwt({ sub: 'bob', exp: 2_000_000_000 }, 'HS256', secret);
+    const jwt = { type: 'jwt' as const, jwksFile, algorithms: ['HS256' as const], clockSkewSeconds: 30, aclClaim: 'acl' };
+    for (const [usernameClaim, allowed] of [[undefined, []], ['sub', ['users/bob/x']]] as const) {
+      const settings = usernameClaim === undefined ? jwt : { ...jwt, usernameClaim };
+      const security = await ListenerSecurity.load({ authenticators: [settings], acl }, silentLogger());
+      try {
+        const decision = await security.authenticate(credentials('alice', token), 1_900_000_000_000);
+        if (!decision.ok) throw new Error('refused');
+        expect(['users/alice/x', 'users/bob/x'].filter((t) => decision.access.mayPublish(t))).toEqual(allowed);
       } finally {
         security.close();
       }

@@ -43,7 +43,7 @@ const Jwt = z.strictObject({
   audience: z.string().min(1).optional(),
   /** Tolerance on exp and nbf. */
   clockSkewSeconds: z.int().min(0).max(300).default(30),
-  /** The claim that becomes the username (%u); absent: the CONNECT username, which is then not verified. */
+  /** The claim that becomes the username (%u); absent: no username (the CONNECT username is not signed), %u fills nothing. */
   usernameClaim: z.string().min(1).optional(),
   /** A claim that must equal the client id (binds a token to one device), when set. */
   clientIdClaim: z.string().min(1).optional(),
