@@ -136,11 +136,11 @@ export default defineConfig(
     },
   },
   {
-    files: ['proxy/src/config/schema.ts'],
+    files: ['proxy/src/config/schema.ts', 'proxy/src/config/auth-schema.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [refuse('^(?!zod$)', 'config/schema.ts is exported to the operator: it imports only zod.')] },
+        { patterns: [refuse('^(?!zod$|\\./auth-schema\\.js$)', 'config/schema.ts is exported to the operator: it imports only zod.')] },
       ],
     },
   },

@@ -13,3 +13,6 @@ export type { RingDocument, RingDocumentInput, ShardSpec } from './routing/ring-
 export type { DeliveredMessage, Message, QoS } from './backend/message.js';
 export type { DeliveryHandler, InterestKey, MessageBackend, PublishOptions } from './backend/message-backend.js';
 export { filterToSubjects, subjectToTopic, topicToSubject } from './routing/subject-mapping.js';
+export { signJwt } from './auth/jwt-sign.js';
+export type { JwtAlgorithm } from './auth/jwks.js';
+export { hashPassword } from './auth/password-hash.js';

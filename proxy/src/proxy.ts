@@ -1,5 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { loadListenerSecurity, type ListenerSecurities } from './auth/listener-securities.js';
+import type { ListenerSecurity } from './auth/listener-security.js';
 import { NatsBackend } from './backend/nats/nats-backend.js';
 import type { StreamOptions } from './backend/nats/streams.js';
 import { ShardPool } from './backend/nats/shard-pool.js';
@@ -13,6 +15,7 @@ import { OpsServer } from './observability/http-server.js';
 import { ProxyMetrics } from './observability/metrics.js';
 import { ClientHandler } from './protocol/client-handler.js';
 import { ClientRegistry } from './protocol/client-registry.js';
+import { ConnectRateLimiter } from './protocol/connect-rate-limit.js';
 import { Connection, type PeerIdentity } from './protocol/connection.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
 import { ReasonCode } from './protocol/reason-codes.js';
@@ -74,6 +77,7 @@ export class ShoalProxy {
   private table: RoutingTable | undefined;
   private transitionTimer: NodeJS.Timeout | undefined;
   private draining = false;
+  private securities: ListenerSecurities | undefined;
   private ports: BoundPorts = { http: 0 };
 
   private constructor(private readonly deps: ProxyDeps) {
@@ -123,6 +127,7 @@ export class ShoalProxy {
     await Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerShuttingDown)));
     this.registry.close();
     this.cursorFlusher.stop();
+    this.securities?.close();
     await this.backend?.close();
     await this.sessions.close();
     await this.ops.close();
@@ -182,6 +187,7 @@ export class ShoalProxy {
       cursorFlusher: this.cursorFlusher,
       admission: () => this.admission(),
       nextMessageId: this.messageIds,
+      connectRate: new ConnectRateLimiter(config.limits, this.clock),
     };
     this.useTable(ring, table);
   }
@@ -216,6 +222,8 @@ export class ShoalProxy {
   private async startListeners(): Promise<void> {
     const { config, log } = this.deps;
     const { mqtt, websocket, tls } = config.listeners;
+    const securities = await loadListenerSecurity(config, log);
+    this.securities = securities;
     const onHandshakeError =
       (listener: 'tls' | 'wss') =>
       (reason: string, remote: string): void => {
@@ -223,7 +231,8 @@ export class ShoalProxy {
         log.debug({ listener, reason, remote }, 'TLS handshake failed');
       };
     if (mqtt !== undefined) {
-      const tcp = new TcpListener({ ...mqtt, onSocket: (socket, remote) => this.accept(socket, remote) });
+      const security = securities.of('mqtt');
+      const tcp = new TcpListener({ ...mqtt, onSocket: (socket, remote) => this.accept(socket, remote, undefined, security) });
       this.listeners.push(tcp);
       this.ports = { ...this.ports, mqtt: await tcp.listen() };
     }
@@ -234,7 +243,7 @@ export class ShoalProxy {
         port: tls.port,
         settings: tls,
         credentials,
-        onSocket: (socket, remote, identity) => this.accept(socket, remote, identity),
+        onSocket: (socket, remote, identity) => this.accept(socket, remote, identity, securities.of('tls')),
         onHandshakeError: onHandshakeError('tls'),
       });
       this.listeners.push(listener);
@@ -247,7 +256,7 @@ export class ShoalProxy {
         ...plain,
         ...(wssTls === undefined ? {} : { tls: wssTls }),
         maxPayloadBytes: config.limits.maxPacketSizeBytes,
-        onStream: (stream, remote, identity) => this.accept(stream, remote, identity),
+        onStream: (stream, remote, identity) => this.accept(stream, remote, identity, securities.of('websocket')),
         onHandshakeError: onHandshakeError('wss'),
       });
       this.listeners.push(ws);
@@ -255,8 +264,8 @@ export class ShoalProxy {
     }
   }
 
-  private accept(stream: Duplex, remoteAddress: string, peerIdentity?: PeerIdentity): void {
-    const context = this.context;
+  private accept(stream: Duplex, remoteAddress: string, peerIdentity?: PeerIdentity, security?: ListenerSecurity): void {
+    const context = security === undefined ? this.context : this.context && { ...this.context, security };
     if (context === undefined) {
       stream.destroy();
       return;
@@ -266,6 +275,7 @@ export class ShoalProxy {
       maxPacketSizeBytes: this.deps.config.limits.maxPacketSizeBytes,
       hooks: this.metrics,
       remoteAddress,
+      slowReadTimeoutMs: this.deps.config.limits.slowReadTimeoutMs,
       ...(peerIdentity === undefined ? {} : { peerIdentity }),
     });
     const handler = new ClientHandler(conn, context);

@@ -46,6 +46,13 @@ export interface FleetOptions {
   readonly proxyReadyTimeoutMs?: number;
   /** Extra environment for the proxies (e.g. LOG_LEVEL); the parent's environment is passed too. */
   readonly proxyEnv?: Readonly<Record<string, string>>;
+  /** Authentication for every proxy: the `auth.chains` section and the chain the MQTT and WebSocket listeners name. */
+  readonly proxyAuth?: ProxyAuthOption;
+}
+
+export interface ProxyAuthOption {
+  readonly chains: Readonly<Record<string, unknown>>;
+  readonly listenerChain: string;
 }
 
 /** Endpoints of proxy `i` (fixed by the config whether or not the proxy runs). */
@@ -109,11 +116,13 @@ export function buildFleetRing(config: FleetConfig, version: number): RingFileDo
 }
 
 /** The configuration document of proxy `i` (validated by the proxy against proxy/src/config/schema.ts). */
-export function buildProxyConfig(config: FleetConfig, i: number, ringFile: string): Record<string, unknown> {
+export function buildProxyConfig(config: FleetConfig, i: number, ringFile: string, auth?: ProxyAuthOption): Record<string, unknown> {
+  const chain = auth === undefined ? {} : { auth: auth.listenerChain };
   return {
+    ...(auth === undefined ? {} : { auth: { chains: auth.chains } }),
     listeners: {
-      mqtt: { host: '127.0.0.1', port: config.mqttPort + i },
-      websocket: { host: '127.0.0.1', port: config.wsPort + i, path: '/mqtt' },
+      mqtt: { host: '127.0.0.1', port: config.mqttPort + i, ...chain },
+      websocket: { host: '127.0.0.1', port: config.wsPort + i, path: '/mqtt', ...chain },
     },
     http: { host: '127.0.0.1', port: config.metricsPort + i },
     ring: { file: ringFile },
@@ -218,7 +227,7 @@ export async function startFleet(config: FleetConfig, options: FleetOptions = {}
     const endpoints = proxyEndpoints[i];
     if (endpoints === undefined) throw new RangeError(`no proxy ${i} in a fleet of ${config.proxies}`);
     const configFile = join(state, `${endpoints.id}.json`);
-    writeFileAtomic(configFile, `${JSON.stringify(buildProxyConfig(config, i, ringFile), null, 2)}\n`);
+    writeFileAtomic(configFile, `${JSON.stringify(buildProxyConfig(config, i, ringFile, options.proxyAuth), null, 2)}\n`);
     return startProcess({
       name: endpoints.id,
       command: process.execPath,

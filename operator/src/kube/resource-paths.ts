@@ -15,6 +15,7 @@ const PLURALS: Readonly<Record<string, string>> = {
   'autoscaling/v2/HorizontalPodAutoscaler': 'horizontalpodautoscalers',
   'coordination.k8s.io/v1/Lease': 'leases',
   'monitoring.coreos.com/v1/ServiceMonitor': 'servicemonitors',
+  'networking.k8s.io/v1/NetworkPolicy': 'networkpolicies',
   [`${GROUP}/${VERSION}/MqttCluster`]: PLURAL,
 };
 

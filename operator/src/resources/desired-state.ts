@@ -12,6 +12,7 @@ import { buildMqttService } from './proxy-service.js';
 import type { ResolvedCluster } from './resolved-cluster.js';
 import { buildRingConfigMap } from './ring-configmap.js';
 import { buildShardConfigMap } from './shard-config.js';
+import { buildShardNetworkPolicy } from './shard-network-policy.js';
 import { buildShardService, buildShardStatefulSet } from './shard-statefulset.js';
 
 /** Every kind the operator creates; pruning looks for leftovers among these. */
@@ -26,6 +27,7 @@ export const OWNED_KINDS: readonly TypeRef[] = [
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
 ];
 
 /** A builder's result as a KubeObject (builders always set apiVersion, kind and name). */
@@ -55,9 +57,10 @@ export function shardIndexes(cluster: ResolvedCluster, ring: RingDocument | unde
 
 /** The shards' ConfigMaps, headless Services and StatefulSets. */
 export function buildShardObjects(cluster: ResolvedCluster, indexes: readonly number[]): KubeObject[] {
-  return indexes.flatMap((index) =>
-    present([buildShardConfigMap(cluster, index), buildShardService(cluster, index), buildShardStatefulSet(cluster, index)]),
-  );
+  return [
+    ...present([buildShardNetworkPolicy(cluster)]),
+    ...indexes.flatMap((index) => present([buildShardConfigMap(cluster, index), buildShardService(cluster, index), buildShardStatefulSet(cluster, index)])),
+  ];
 }
 
 /** The ring ConfigMap for `document`. */

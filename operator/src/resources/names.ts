@@ -15,6 +15,8 @@ export const proxyConfigName = (cluster: string): string => `${cluster}-proxy-co
 export const ringName = (cluster: string): string => `${cluster}-ring`;
 /** `X-shard-<i>`: a shard's StatefulSet, headless Service and nats-server ConfigMap. */
 export const shardName = (cluster: string, index: number): string => `${cluster}-shard-${index}`;
+/** `X-shards`: the NetworkPolicy in front of every shard of the cluster (spec.networkPolicy). */
+export const shardsNetworkPolicyName = (cluster: string): string => `${cluster}-shards`;
 /** `shard-<i>`: the shard's id in the ring document (independent of the cluster name). */
 export const shardId = (index: number): string => `shard-${index}`;
 

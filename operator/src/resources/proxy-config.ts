@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { durationToSeconds, quantityToBytes } from '../api/v1alpha1/quantity.js';
 import { RenderError, UnsupportedSpecError } from './errors.js';
 import { PROXY_CONFIG_KEY, RING_KEY, proxyConfigName, ringName } from './names.js';
+import { buildProxyAuth, listenerAuth } from './proxy-auth-config.js';
 import { childMeta, type ResolvedCluster } from './resolved-cluster.js';
 
 /** Where the proxy pod mounts `X-proxy-config`. */
@@ -30,10 +31,11 @@ export function buildProxyConfigDocument(cluster: ResolvedCluster): ProxyConfigD
     throw new UnsupportedSpecError('sessions.redis', 'the proxy keeps sessions in memory only so far; remove sessions.redis');
   }
   const { mqtt, websocket } = proxy.listeners;
+  const auth = buildProxyAuth(cluster);
   const document: ProxyConfigDocument = {
     listeners: {
-      ...(mqtt.enabled ? { mqtt: { host: '0.0.0.0', port: mqtt.port } } : {}),
-      ...(websocket.enabled ? { websocket: { host: '0.0.0.0', port: websocket.port, path: websocket.path } } : {}),
+      ...(mqtt.enabled ? { mqtt: { host: '0.0.0.0', port: mqtt.port, ...listenerAuth(cluster) } } : {}),
+      ...(websocket.enabled ? { websocket: { host: '0.0.0.0', port: websocket.port, path: websocket.path, ...listenerAuth(cluster) } } : {}),
     },
     http: { host: '0.0.0.0', port: PROXY_HTTP_PORT },
     // Watched through the API server (a change reaches the proxies in about a second) with the pod's
@@ -53,6 +55,7 @@ export function buildProxyConfigDocument(cluster: ResolvedCluster): ProxyConfigD
       streamReplicas: shards.replicas,
     },
     logLevel: 'info',
+    ...(auth === undefined ? {} : { auth }),
   };
   const checked = DocumentSchema.safeParse(document);
   if (!checked.success) throw new RenderError(`rendered proxy configuration is invalid:\n${z.prettifyError(checked.error)}`);

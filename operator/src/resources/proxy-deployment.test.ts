@@ -85,7 +85,7 @@ describe('buildProxyDeployment', () => {
 
   it('mounts the auth Secret and ACL ConfigMap, opens the WebSocket port and copies the placement', () => {
     const cluster = resolvedCluster({
-      auth: { secretName: 'creds' },
+      auth: { secretName: 'creds', usersFileKey: 'users' },
       acl: { configMapName: 'rules' },
       proxy: {
         image: 'registry.example/proxy:1',

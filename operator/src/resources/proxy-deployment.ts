@@ -4,12 +4,12 @@ import { selectorLabels } from './labels.js';
 import { CONFIG_HASH_ANNOTATION, PROXY_CONFIG_KEY, proxyConfigName, proxyName, ringName } from './names.js';
 import { placement, resources } from './pod-placement.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.js';
+import { ACL_DIR, AUTH_DIR } from './proxy-auth-config.js';
 import { PROXY_CONFIG_DIR, PROXY_HTTP_PORT, RING_DIR, proxyConfigHash } from './proxy-config.js';
 import { childMeta, type ResolvedCluster } from './resolved-cluster.js';
 
-/** Where a referenced auth Secret and ACL ConfigMap are mounted. */
-export const AUTH_DIR = '/etc/shoal/auth';
-export const ACL_DIR = '/etc/shoal/acl';
+/** Where a referenced auth Secret and ACL ConfigMap are mounted (defined with the configuration that names them). */
+export { ACL_DIR, AUTH_DIR };
 
 /** Seconds a stopping proxy gets beyond its drain timeout to close cleanly. */
 const SHUTDOWN_MARGIN_SECONDS = 15;

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { undefinedChains } from './auth-schema.js';
 import { ProxyConfig, type ApiServerConfig, type RingSourceConfig } from './schema.js';
 
 /** Where Kubernetes mounts a pod's ServiceAccount token, CA and namespace. */
@@ -23,6 +24,8 @@ export function parseProxyConfig(document: unknown): ProxyConfig {
   if (!result.success) {
     throw new ConfigError(`invalid proxy configuration:\n${z.prettifyError(result.error)}`);
   }
+  const missing = undefinedChains(result.data);
+  if (missing.length > 0) throw new ConfigError(`invalid proxy configuration:\n${missing.map((m) => `✖ ${m}`).join('\n')}`);
   return result.data;
 }
 

@@ -1,6 +1,7 @@
 // The proxy's configuration contract. Imports only zod: the operator renders this document into the
 // `X-proxy-config` ConfigMap, and `make up` writes it for each local proxy.
 import { z } from 'zod';
+import { AuthConfig, ChainName, securityLimits } from './auth-schema.js';
 
 const Host = z.string().min(1);
 const Port = z.int().min(0).max(65535);
@@ -8,6 +9,8 @@ const Port = z.int().min(0).max(65535);
 const TcpListener = z.strictObject({
   host: Host.default('0.0.0.0'),
   port: Port.default(1883),
+  /** The authentication chain (auth.chains) of this listener; absent: every client is accepted. */
+  auth: ChainName.optional(),
 });
 
 /**
@@ -36,7 +39,7 @@ const TlsSettings = z.strictObject(tlsFields).refine(clientCaRequired.check, cli
 
 /** MQTT over TLS (8883). */
 const TlsListener = z
-  .strictObject({ host: Host.default('0.0.0.0'), port: Port.default(8883), ...tlsFields })
+  .strictObject({ host: Host.default('0.0.0.0'), port: Port.default(8883), auth: ChainName.optional(), ...tlsFields })
   .refine(clientCaRequired.check, clientCaRequired.params);
 
 const WebSocketListener = z.strictObject({
@@ -46,6 +49,7 @@ const WebSocketListener = z.strictObject({
   path: z.string().startsWith('/').default('/mqtt'),
   /** Serve wss:// (HTTPS) instead of ws://. */
   tls: TlsSettings.optional(),
+  auth: ChainName.optional(),
 });
 
 const HttpServer = z.strictObject({
@@ -151,6 +155,7 @@ const Limits = z.strictObject({
   maxSubscriptionsPerSession: z.int().min(1).max(100_000).default(100),
   /** Connections this proxy accepts; later CONNECTs get Server Busy / Quota Exceeded. */
   maxConnections: z.int().min(1).default(100_000),
+  ...securityLimits,
 });
 
 const Nats = z.strictObject({
@@ -183,6 +188,8 @@ export const ProxyConfig = z.strictObject({
   limits: Limits.prefault({}),
   nats: Nats.prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Authentication chains and ACLs that listeners name (docs/security.md). */
+  auth: AuthConfig.optional(),
 });
 export type ProxyConfig = z.infer<typeof ProxyConfig>;
 /** The configuration document before defaults are applied (what a file or ConfigMap holds). */

@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AclAction } from '../auth/acl.js';
+import type { AuthFailureReason } from '../auth/authenticators.js';
 import type { QoS } from '../backend/message.js';
+import type { RateLimitScope } from '../protocol/connect-rate-limit.js';
 import type { DropReason } from '../protocol/outbound-flow.js';
 import type { ConnectResult, ProtocolMetrics } from '../protocol/ports.js';
 
@@ -99,6 +102,29 @@ export class ProxyMetrics implements ProtocolMetrics {
     labelNames: ['listener', 'reason'],
     registers: [this.registry],
   });
+  private readonly authFailures = new Counter({
+    name: 'shoal_proxy_auth_failures_total',
+    help: 'CONNECTs refused by the authentication chain (or for their will topic), by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly aclDenials = new Counter({
+    name: 'shoal_proxy_acl_denials_total',
+    help: 'PUBLISHes and SUBSCRIBEs refused by the ACL, by action.',
+    labelNames: ['action'],
+    registers: [this.registry],
+  });
+  private readonly connectRateRefusals = new Counter({
+    name: 'shoal_proxy_connect_rate_limited_total',
+    help: 'CONNECTs refused by a connect-rate limit, by scope (address or proxy).',
+    labelNames: ['scope'],
+    registers: [this.registry],
+  });
+  private readonly slowReaders = new Counter({
+    name: 'shoal_proxy_slow_reader_disconnects_total',
+    help: 'Connections closed because the client stopped reading (socket above its write high-water mark too long).',
+    registers: [this.registry],
+  });
   private readonly ringVersion = new Gauge({ name: 'shoal_proxy_ring_version', help: 'Version of the ring in use.', registers: [this.registry] });
 
   constructor() {
@@ -141,6 +167,18 @@ export class ProxyMetrics implements ProtocolMetrics {
   offlineGap(missed: number): void {
     this.offlineGaps.inc();
     this.offlineGapSequences.inc(missed);
+  }
+  authFailed(reason: AuthFailureReason): void {
+    this.authFailures.inc({ reason });
+  }
+  aclDenied(action: AclAction): void {
+    this.aclDenials.inc({ action });
+  }
+  connectRateLimited(scope: RateLimitScope): void {
+    this.connectRateRefusals.inc({ scope });
+  }
+  slowReaderClosed(): void {
+    this.slowReaders.inc();
   }
   /** A TLS handshake failed on a listener (`tls` or `wss`); `reason` is OpenSSL's code, `timeout` or `other`. */
   tlsHandshakeFailed(listener: 'tls' | 'wss', reason: string): void {

@@ -1,4 +1,5 @@
 import type { Packet } from 'mqtt-packet';
+import type { ClientAccess } from '../auth/acl.js';
 import { BackendUnavailableError, ProtocolError } from '../errors.js';
 import { StaleSessionError } from '../sessions/session-errors.js';
 import type { SessionCursors } from '../sessions/session-store.js';
@@ -37,6 +38,8 @@ export class ClientHandler implements RegisteredClient, CursorSource {
   clientId = '';
   session: Session | undefined;
   will: Will | undefined;
+  /** What the ACL lets this connection publish and subscribe to (set by the authentication chain at CONNECT). */
+  access: ClientAccess | undefined;
   /** The session outlives the connection (v3 clean=false, v5 Session Expiry Interval > 0). */
   persistent = false;
   /** The epoch this connection holds the session at; every session write is fenced by it. */

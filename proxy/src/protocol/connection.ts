@@ -5,6 +5,7 @@ import { ProtocolError } from '../errors.js';
 import { CONNECT_PREAMBLE_BYTES, connectProtocolLevel } from './connect-preamble.js';
 import { FrameGuard } from './frame-guard.js';
 import { ReasonCode } from './reason-codes.js';
+import { SlowReadGuard } from './slow-read-guard.js';
 import type { SendResult } from './outbound-flow.js';
 
 /** MQTT protocol level: 3 = 3.1, 4 = 3.1.1, 5 = 5.0. */
@@ -14,6 +15,8 @@ export type ProtocolVersion = 3 | 4 | 5;
 export interface ConnectionHooks {
   bytesIn(bytes: number): void;
   bytesOut(bytes: number): void;
+  /** The connection was closed by the slow-read guard. */
+  slowReaderClosed?(): void;
 }
 
 export interface ConnectionEvents {
@@ -40,6 +43,8 @@ export interface ConnectionOptions {
   readonly remoteAddress: string;
   /** Set when the transport verified a client certificate (for the authentication chain). */
   readonly peerIdentity?: PeerIdentity;
+  /** Close the connection when its socket stays above the write high-water mark this long (0 or absent: never). */
+  readonly slowReadTimeoutMs?: number;
 }
 
 /**
@@ -61,6 +66,7 @@ export class Connection {
   private corked = false;
   /** The first bytes, until they tell the protocol level of the CONNECT (see connect-preamble.ts). */
   private preamble: Buffer | undefined = Buffer.alloc(0);
+  private readonly slowRead: SlowReadGuard;
 
   constructor(
     private readonly stream: Duplex,
@@ -69,6 +75,10 @@ export class Connection {
     this.remoteAddress = options.remoteAddress;
     this.peerIdentity = options.peerIdentity;
     this.guard = new FrameGuard(options.maxPacketSizeBytes);
+    this.slowRead = new SlowReadGuard(options.slowReadTimeoutMs ?? 0, () => {
+      options.hooks.slowReaderClosed?.();
+      this.destroy();
+    });
     this.parser.on('packet', (packet: Packet) => {
       if (!this.closed) this.events?.onPacket(packet);
     });
@@ -86,6 +96,7 @@ export class Connection {
     this.stream.on('close', () => this.finish());
     this.stream.on('end', () => this.finish());
     this.stream.on('drain', () => {
+      this.slowRead.drained();
       if (!this.closed) this.events?.onDrain();
     });
   }
@@ -97,7 +108,9 @@ export class Connection {
     if (packet.cmd === 'publish' && bytes.length > this.maxOutboundPacketBytes) return 'too-large';
     this.options.hooks.bytesOut(bytes.length);
     this.corkUntilNextTick();
-    return this.stream.write(bytes) ? 'sent' : 'backpressured';
+    if (this.stream.write(bytes)) return 'sent';
+    this.slowRead.blocked();
+    return 'backpressured';
   }
 
   /**
@@ -136,6 +149,7 @@ export class Connection {
   end(): void {
     if (this.closed) return;
     this.closed = true;
+    this.slowRead.close();
     this.stream.end();
     // a peer that never reads must not keep the socket: destroy after a bound
     setTimeout(() => this.stream.destroy(), 1_000).unref();
@@ -146,6 +160,7 @@ export class Connection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    this.slowRead.close();
     this.stream.destroy();
     this.events?.onClose();
   }
@@ -208,6 +223,7 @@ export class Connection {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.slowRead.close();
     this.events?.onClose();
   }
 }

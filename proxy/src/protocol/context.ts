@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
+import type { ListenerSecurity } from '../auth/listener-security.js';
 import type { Clock } from '../clock.js';
 import type { OfflineSettings, ProxyLimits } from '../config/schema.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { TakeoverBus } from '../sessions/takeover-bus.js';
 import type { ClientRegistry } from './client-registry.js';
 import type { CursorFlusher } from './cursor-flusher.js';
+import type { ConnectRateLimiter } from './connect-rate-limit.js';
 import type { MessageRouter, ProtocolMetrics } from './ports.js';
 
 /** Why the proxy refuses new connections right now, if it does. */
@@ -29,4 +31,8 @@ export interface ProxyContext {
   admission(): Admission;
   /** A fresh de-duplication id for a stored message. */
   nextMessageId(): string;
+  /** The authentication chain and ACL of the connection's listener; absent: every client is accepted. */
+  readonly security?: ListenerSecurity;
+  /** Connect-rate token buckets (per source address, per proxy); absent: no limit. */
+  readonly connectRate?: ConnectRateLimiter;
 }

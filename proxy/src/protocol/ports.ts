@@ -2,7 +2,10 @@
 // Redis or prom-client.
 import type { InterestKey, PublishOptions, StoredBatch, StoredReadRequest } from '../backend/message-backend.js';
 import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
+import type { AuthFailureReason } from '../auth/authenticators.js';
+import type { AclAction } from '../auth/acl.js';
 import type { DropReason } from './outbound-flow.js';
+import type { RateLimitScope } from './connect-rate-limit.js';
 
 /** A local subscription the router delivers to. */
 export interface LocalSubscriber {
@@ -50,6 +53,14 @@ export interface ProtocolMetrics {
   offlineReplayed(count: number): void;
   /** A resumed session's cursor was behind what retention kept: up to `missed` stored messages were lost to it. */
   offlineGap(missed: number): void;
+  /** A CONNECT the authentication chain refused (or whose will the ACL refused). */
+  authFailed(reason: AuthFailureReason): void;
+  /** A PUBLISH or SUBSCRIBE the ACL refused. */
+  aclDenied(action: AclAction): void;
+  /** A CONNECT refused by a connect-rate bucket. */
+  connectRateLimited(scope: RateLimitScope): void;
+  /** A connection closed because its peer stopped reading (slow-read protection). */
+  slowReaderClosed(): void;
 }
 
 /** Metrics that count nothing, for tests that do not look at them. */
@@ -66,4 +77,8 @@ export const noMetrics: ProtocolMetrics = {
   bytesOut: () => undefined,
   offlineReplayed: () => undefined,
   offlineGap: () => undefined,
+  authFailed: () => undefined,
+  aclDenied: () => undefined,
+  connectRateLimited: () => undefined,
+  slowReaderClosed: () => undefined,
 };

@@ -16,6 +16,8 @@ import { Connection } from '../protocol/connection.js';
 import type { Admission, ProxyContext } from '../protocol/context.js';
 import { CursorFlusher } from '../protocol/cursor-flusher.js';
 import { noMetrics, type ProtocolMetrics } from '../protocol/ports.js';
+import { ConnectRateLimiter } from '../protocol/connect-rate-limit.js';
+import type { ListenerSecurity } from '../auth/listener-security.js';
 import { MemorySessionStore } from '../sessions/memory-session-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { MemoryTakeoverBus, type TakeoverBus } from '../sessions/takeover-bus.js';
@@ -131,6 +133,11 @@ export class TestClient {
     }
   }
 
+  /** Stops reading what the server sends (a slow-read attacker); the server's writes back up. */
+  stopReading(): void {
+    this.stream.pause();
+  }
+
   /** Closes the client side. */
   end(): void {
     this.stream.end();
@@ -166,6 +173,9 @@ export interface HarnessOptions {
   readonly sessions?: (memory: MemorySessionStore) => SessionStore;
   /** The takeover bus, shared by harnesses that play several proxies. @default a bus of its own */
   readonly takeover?: TakeoverBus;
+  /** Security of the listener the clients connect to, and connect-rate buckets (see auth-hostile.test.ts). */
+  readonly security?: ListenerSecurity;
+  readonly connectRate?: boolean;
 }
 
 /** A proxy core in memory, for protocol tests. */
@@ -198,6 +208,8 @@ export class ProtocolHarness {
       cursorFlusher: new CursorFlusher(this.sessions, 0, silentLogger()),
       admission: options.admission ?? ((): Admission => 'accept'),
       nextMessageId: createMessageIds(),
+      ...(options.security === undefined ? {} : { security: options.security }),
+      ...(options.connectRate === true ? { connectRate: new ConnectRateLimiter(config.limits, this.clock) } : {}),
     };
   }
 
@@ -209,11 +221,12 @@ export class ProtocolHarness {
   }
 
   /** A new client connection (not yet connected at the MQTT level). */
-  client(protocolVersion: 3 | 4 | 5 = 5): TestClient {
+  client(protocolVersion: 3 | 4 | 5 = 5, remoteAddress = 'test'): TestClient {
     const [serverSide, clientSide] = duplexPair();
     // duplexPair does not link the ends' destruction; a socket the server destroys closes for the client too
     serverSide.on('close', () => clientSide.destroy());
-    const conn = new Connection(serverSide, { maxPacketSizeBytes: this.ctx.limits.maxPacketSizeBytes, hooks: noMetrics, remoteAddress: 'test' });
+    const { maxPacketSizeBytes, slowReadTimeoutMs } = this.ctx.limits;
+    const conn = new Connection(serverSide, { maxPacketSizeBytes, hooks: this.ctx.metrics, remoteAddress, slowReadTimeoutMs });
     new ClientHandler(conn, this.ctx);
     const client = new TestClient(clientSide, protocolVersion, serverSide);
     this.clients.push(client);

@@ -139,6 +139,33 @@ const Monitoring = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * Authentication of the proxies' listeners from a Secret mounted at /etc/shoal/auth: a users file (`shoal-passwd`
+ * lines) and/or a JWKS for device JWTs, tried JWT first; anonymous clients only when `anonymous` is set.
+ */
+const Auth = z.strictObject({
+  secretName: z.string().min(1),
+  usersFileKey: z.string().min(1).optional(),
+  jwksKey: z.string().min(1).optional(),
+  jwt: z
+    .strictObject({
+      issuer: z.string().min(1).optional(),
+      audience: z.string().min(1).optional(),
+      usernameClaim: z.string().min(1).optional(),
+      clientIdClaim: z.string().min(1).optional(),
+      aclClaim: z.string().min(1).optional(),
+    })
+    .optional(),
+  anonymous: z.boolean().default(false),
+});
+
+/** A NetworkPolicy that lets only this cluster's proxies (and shards) and the operator reach the shards. */
+const NetworkPolicy = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Namespace of the operator's pods; any namespace when absent. */
+  operatorNamespace: z.string().min(1).optional(),
+});
+
 /** The `.spec` of an MqttCluster, defaults applied. */
 export const MqttClusterSpecSchema = z.strictObject({
   proxy: Proxy.prefault({}),
@@ -147,9 +174,10 @@ export const MqttClusterSpecSchema = z.strictObject({
   sessions: Sessions.prefault({}),
   retention: Retention.prefault({}),
   /** Secret with the authentication data (mounted read-only into the proxies). */
-  auth: z.strictObject({ secretName: z.string().min(1) }).optional(),
-  /** ConfigMap with the ACL rules (mounted read-only into the proxies). */
-  acl: z.strictObject({ configMapName: z.string().min(1) }).optional(),
+  auth: Auth.optional(),
+  /** ConfigMap with the ACL rules, a JSON list under `key` (mounted read-only into the proxies). */
+  acl: z.strictObject({ configMapName: z.string().min(1), key: z.string().min(1).default('acl.json') }).optional(),
+  networkPolicy: NetworkPolicy.optional(),
   monitoring: Monitoring.prefault({}),
 });
 

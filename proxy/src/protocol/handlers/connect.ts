@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
+import { authenticateConnect, revokeSubscriptions } from '../../auth/enforcement.js';
 import type { Message } from '../../backend/message.js';
 import type { Will } from '../will.js';
 import { ProtocolError } from '../../errors.js';
@@ -12,6 +13,7 @@ import { Session } from '../session.js';
 import { beginOfflineReplay, replayOffline } from '../offline-replay.js';
 import { InboundTopicAliases } from '../topic-aliases.js';
 import { validateTopicName } from '../topics.js';
+import { refuseAboveConnectRate } from '../connect-rate-limit.js';
 import { forwardedProperties } from './publish.js';
 
 /** Longest client identifier accepted, in characters (the spec requires at least 23 [MQTT-3.1.3-5]). */
@@ -85,6 +87,7 @@ function readWill(client: ClientHandler, packet: IConnectPacket, clientId: strin
 }
 
 function admit(client: ClientHandler): void {
+  refuseAboveConnectRate(client);
   const admission = client.ctx.admission();
   if (admission === 'unavailable') throw new ProtocolError(ReasonCode.ServerUnavailable, 'proxy not ready');
   if (admission === 'busy') throw new ProtocolError(ReasonCode.QuotaExceeded, 'connection limit reached');
@@ -126,6 +129,7 @@ export async function handleConnect(client: ClientHandler, packet: IConnectPacke
     const negotiated = negotiate(client, packet);
     readWill(client, packet, negotiated.clientId);
     admit(client);
+    await authenticateConnect(client, packet, negotiated.clientId);
     await openSession(client, packet, negotiated);
   } catch (err: unknown) {
     ctx.metrics.connect(err instanceof ProtocolError && err.reasonCode === ReasonCode.ServerUnavailable ? 'unavailable' : 'rejected');
@@ -213,6 +217,7 @@ async function openSession(client: ClientHandler, packet: IConnectPacket, negoti
   const session = record === undefined ? new Session(negotiated.clientId, negotiated.sessionExpirySeconds, deps) : Session.restore(record, deps);
   session.expiryIntervalSeconds = negotiated.sessionExpirySeconds;
   client.session = session;
+  if (record !== undefined) revokeSubscriptions(client, session);
   // what a resumed session missed is replayed from its cursors; live messages meanwhile wait behind the replay
   const replayShards = record === undefined ? [] : beginOfflineReplay(session, ctx.router);
   await session.resubscribe(); // a resumed session's subscriptions are live before CONNACK

@@ -1,4 +1,5 @@
 import type { IPublishPacket } from 'mqtt-packet';
+import { publishRefused } from '../../auth/enforcement.js';
 import type { ForwardedProperties, Message } from '../../backend/message.js';
 import { ProtocolError } from '../../errors.js';
 import type { ClientHandler } from '../client-handler.js';
@@ -93,6 +94,7 @@ export function handlePublish(client: ClientHandler, packet: IPublishPacket): Pr
     client.replies.reserve()({ cmd: 'pubrec', messageId: packet.messageId ?? 0 });
     return undefined;
   }
+  if (publishRefused(client, packet, topic)) return undefined;
   let message: Message;
   try {
     message = toMessage(client, packet, topic);

@@ -1,4 +1,5 @@
 import type { ISubscribePacket, ISubscription } from 'mqtt-packet';
+import { receivable, subscribeAllowed } from '../../auth/enforcement.js';
 import { ProtocolError } from '../../errors.js';
 import type { SubscriptionRecord } from '../../sessions/session-store.js';
 import type { ClientHandler } from '../client-handler.js';
@@ -23,6 +24,7 @@ function toRecord(client: ClientHandler, request: ISubscription, subscriptionId:
     if (err instanceof ProtocolError && err.reasonCode === ReasonCode.TopicFilterInvalid) return err.reasonCode;
     throw err;
   }
+  if (!subscribeAllowed(client, request.topic)) return ReasonCode.NotAuthorized;
   const session = client.session;
   const limit = client.ctx.limits.maxSubscriptionsPerSession;
   if (session !== undefined && !session.subscriptions.has(request.topic) && session.subscriptions.size >= limit) {
@@ -49,7 +51,7 @@ function sendRetained(client: ClientHandler, session: Session, topicFilter: stri
   client.ctx.router
     .readRetained(topicFilter)
     .then((messages) => {
-      for (const message of messages) session.deliverRetained(topicFilter, message);
+      for (const message of receivable(client, messages)) session.deliverRetained(topicFilter, message);
     })
     .catch((err: unknown) => client.ctx.log.warn({ err, clientId: client.clientId }, 'retained messages not read'));
 }
