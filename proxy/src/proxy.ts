@@ -21,6 +21,7 @@ import { TcpListener } from './server/tcp-listener.js';
 import { TlsCredentials } from './server/tls-credentials.js';
 import { TlsListener } from './server/tls-listener.js';
 import { WebSocketListener } from './server/ws-listener.js';
+import { ExpiryPoller } from './sessions/expiry-poller.js';
 import { createSessionBackend, memoryBackend, type SessionBackend } from './sessions/session-backend.js';
 import type { SessionStore } from './sessions/session-store.js';
 
@@ -67,6 +68,7 @@ export class ShoalProxy {
   private readonly listeners: { close(): Promise<void> }[] = [];
   private readonly messageIds = createMessageIds();
   private backend: NatsBackend | undefined;
+  private expiry: ExpiryPoller | undefined;
   private context: ProxyContext | undefined;
   private document: RingDocument | undefined;
   private table: RoutingTable | undefined;
@@ -118,7 +120,7 @@ export class ShoalProxy {
     this.ring.close();
     await Promise.all(this.listeners.map((l) => l.close()));
     await Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerShuttingDown)));
-    this.registry.close();
+    await this.expiry?.close();
     await this.backend?.close();
     await this.sessions.close();
     await this.ops.close();
@@ -156,7 +158,10 @@ export class ShoalProxy {
       clock: this.clock,
       metrics: {
         publishCompleted: (shard, qos, outcome, seconds) => {
-          if (outcome !== 'ok') return;
+          if (outcome !== 'ok') {
+            metrics.shardPublishFailures.inc({ shard, outcome });
+            return;
+          }
           metrics.shardPublished.inc({ shard });
           if (qos > 0) metrics.jetstreamPublishSeconds.observe({ shard }, seconds);
         },
@@ -177,6 +182,10 @@ export class ShoalProxy {
       admission: () => this.admission(),
       nextMessageId: this.messageIds,
     };
+    const { pollIntervalMs, batchLimit } = config.expiry;
+    const expiry = { store: this.sessions.store, router: this.context.router, clock: this.clock, log, metrics };
+    this.expiry = new ExpiryPoller({ ...expiry, intervalMs: pollIntervalMs, batchLimit });
+    this.expiry.start();
     this.useTable(ring, table);
   }
 

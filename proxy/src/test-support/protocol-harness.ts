@@ -15,18 +15,24 @@ import { ClientRegistry } from '../protocol/client-registry.js';
 import { Connection } from '../protocol/connection.js';
 import type { Admission, ProxyContext } from '../protocol/context.js';
 import { noMetrics } from '../protocol/ports.js';
+import { ExpiryPoller } from '../sessions/expiry-poller.js';
 import { MemorySessionStore } from '../sessions/memory-session-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { MemoryTakeoverBus, type TakeoverBus } from '../sessions/takeover-bus.js';
 
-/** A clock the test moves by hand. */
+/** A clock the test moves by hand; listeners hear each move (the harness polls the expiry index on it). */
 export class ManualClock implements Clock {
+  private readonly listeners = new Set<() => void>();
   constructor(private current = 1_700_000_000_000) {}
   now(): number {
     return this.current;
   }
   advance(ms: number): void {
     this.current += ms;
+    for (const listener of this.listeners) listener();
+  }
+  onAdvance(listener: () => void): void {
+    this.listeners.add(listener);
   }
 }
 
@@ -152,6 +158,8 @@ export class TestClient {
   }
 }
 
+const noop = (): void => undefined;
+
 export interface HarnessOptions {
   readonly limits?: Partial<ProxyLimits>;
   readonly admission?: () => Admission;
@@ -173,6 +181,8 @@ export class ProtocolHarness {
   readonly sessions = new MemorySessionStore(this.clock);
   readonly registry = new ClientRegistry();
   readonly ctx: ProxyContext;
+  /** Claims due wills and expired sessions each time the clock moves (no timer of its own). */
+  readonly expiry: ExpiryPoller;
   private readonly clients: TestClient[] = [];
 
   constructor(options: HarnessOptions = {}) {
@@ -194,6 +204,10 @@ export class ProtocolHarness {
       admission: options.admission ?? ((): Admission => 'accept'),
       nextMessageId: createMessageIds(),
     };
+    const expiryMetrics = { willFired: noop, willLost: noop, sessionExpired: noop, corruptEntry: noop };
+    const { sessions, log } = this.ctx;
+    this.expiry = new ExpiryPoller({ store: sessions, router: this.broker, clock: this.clock, log, metrics: expiryMetrics, intervalMs: 0, batchLimit: 100 });
+    this.clock.onAdvance(() => void this.expiry.poll());
   }
 
   /** A new client connection, connected with CONNECT (client id and any other CONNECT fields). */
@@ -217,6 +231,7 @@ export class ProtocolHarness {
 
   async close(): Promise<void> {
     for (const client of this.clients) client.destroy();
+    await this.expiry.close();
     await this.sessions.close();
   }
 }
