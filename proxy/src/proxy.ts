@@ -95,6 +95,8 @@ export class ShoalProxy {
     proxy.ports = { http: await proxy.ops.listen() };
     const ring = await proxy.loadRing();
     proxy.startBackend(ring);
+    await proxy.expiry?.orphanPreviousLife(); // before any connection of this life opens a session
+    proxy.expiry?.start();
     await proxy.startListeners();
     deps.log.info({ ports: proxy.ports, ring: ring.version, ringSource: proxy.ring.description }, 'proxy started');
     return proxy;
@@ -182,10 +184,10 @@ export class ShoalProxy {
       admission: () => this.admission(),
       nextMessageId: this.messageIds,
     };
-    const { pollIntervalMs, batchLimit } = config.expiry;
-    const expiry = { store: this.sessions.store, router: this.context.router, clock: this.clock, log, metrics };
-    this.expiry = new ExpiryPoller({ ...expiry, intervalMs: pollIntervalMs, batchLimit });
-    this.expiry.start();
+    const { pollIntervalMs, batchLimit, proxyLivenessMs } = config.expiry;
+    const expiry = { store: this.sessions.store, router: this.context.router, clock: this.clock, log, metrics, proxyId: config.proxyId };
+    const onTakenForDead = (): void => void Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerBusy)));
+    this.expiry = new ExpiryPoller({ ...expiry, intervalMs: pollIntervalMs, batchLimit, livenessMs: proxyLivenessMs, onTakenForDead });
     this.useTable(ring, table);
   }
 

@@ -121,6 +121,11 @@ const Expiry = z.strictObject({
   pollIntervalMs: z.int().min(50).max(60_000).default(1_000),
   /** Entries claimed per poll; a full batch is followed by another at once. */
   batchLimit: z.int().min(1).max(10_000).default(200),
+  /**
+   * Each poll is the proxy's heartbeat; a proxy not heard from for this long is taken for dead by another, which
+   * orphans its connected sessions (expiry starts, wills fire after their delay). Keep it several poll intervals.
+   */
+  proxyLivenessMs: z.int().min(500).max(600_000).default(3_000),
 });
 
 /** Protocol limits; see docs/security.md for how they compare with EMQX and Mosquitto. */

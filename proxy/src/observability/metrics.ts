@@ -94,7 +94,7 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics {
   });
   private readonly expiryOutcomes = new Counter({
     name: 'shoal_proxy_expiry_entries_total',
-    help: 'Entries of the shared expiry index this proxy claimed and settled, by outcome (will_fired, will_lost, session_expired, corrupt).',
+    help: 'Entries of the shared expiry index this proxy claimed and settled, by outcome (will_fired, will_lost, session_expired, corrupt, orphaned: sessions of a dead proxy looked at).',
     labelNames: ['outcome'],
     registers: [this.registry],
   });
@@ -157,6 +157,9 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics {
   }
   corruptEntry(): void {
     this.expiryOutcomes.inc({ outcome: 'corrupt' });
+  }
+  sessionsOrphaned(count: number): void {
+    this.expiryOutcomes.inc({ outcome: 'orphaned' }, count);
   }
   ring(version: number): void {
     this.ringVersion.set(version);

@@ -35,6 +35,8 @@ export class ClientHandler implements RegisteredClient {
   clientId = '';
   session: Session | undefined;
   will: Will | undefined;
+  /** The will is armed in the session store (published by another proxy if this one dies): drop it at a normal close. */
+  willArmed = false;
   /** The session outlives the connection (v3 clean=false, v5 Session Expiry Interval > 0). */
   persistent = false;
   /** The epoch this connection holds the session at; every session write is fenced by it. */
@@ -208,8 +210,22 @@ export class ClientHandler implements RegisteredClient {
     }
     this.session?.detach();
     // [MQTT-3.1.2-8] DISCONNECT 0x00 removed the will; closed resolves once the will is left and the session stored
-    const will = this.will === undefined ? undefined : this.leaveWill(this.will);
-    void Promise.all([will, this.storeSession()]).finally(() => this.resolveClosed());
+    const will = this.will;
+    void (async () => {
+      if (will !== undefined) await this.leaveWill(will);
+      else if (this.willArmed) await this.dropArmedWill();
+      await this.storeSession();
+    })().finally(() => this.resolveClosed());
+  }
+
+  /** A normal close: the will armed at CONNECT must not fire [MQTT-3.14.4-3]. */
+  private async dropArmedWill(): Promise<void> {
+    if (this.epoch === undefined) return;
+    try {
+      await this.ctx.sessions.cancelWill(this.clientId, this.epoch);
+    } catch (err: unknown) {
+      if (!(err instanceof StaleSessionError)) this.ctx.log.warn({ err, clientId: this.clientId }, 'armed will not dropped');
+    }
   }
 
   /**
@@ -234,6 +250,8 @@ export class ClientHandler implements RegisteredClient {
         }
         log.warn({ err, clientId: this.clientId }, 'delayed will not stored; published now');
       }
+    } else if (this.willArmed) {
+      await this.dropArmedWill(); // published here and now, not again by whoever resumes or ends the session
     }
     // not awaited: a takeover waits for `closed`, not for the shard to store the will
     router.publish(willMessage(will, clock.now()), { messageId: this.ctx.nextMessageId() }).catch((err: unknown) => {

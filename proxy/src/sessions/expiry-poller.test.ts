@@ -7,7 +7,7 @@ import { MemorySessionStore } from './memory-session-store.js';
 import { openOptions, sampleRecord, sampleWill, T0 } from './session-samples.js';
 
 class CountingMetrics implements ExpiryMetrics {
-  readonly counts = { willFired: 0, willLost: 0, sessionExpired: 0, corruptEntry: 0 };
+  readonly counts = { willFired: 0, willLost: 0, sessionExpired: 0, corruptEntry: 0, orphaned: 0 };
   willFired(): void {
     this.counts.willFired += 1;
   }
@@ -20,6 +20,16 @@ class CountingMetrics implements ExpiryMetrics {
   corruptEntry(): void {
     this.counts.corruptEntry += 1;
   }
+  sessionsOrphaned(count: number): void {
+    this.counts.orphaned += count;
+  }
+}
+
+const LIVENESS_MS = 3_000;
+
+function pollerOf(proxyId: string, onTakenForDead?: () => void): ExpiryPoller {
+  const options = { store, router: backend, clock, log: silentLogger(), metrics, intervalMs: 1_000, batchLimit: 2, publishAttempts: 2 };
+  return new ExpiryPoller({ ...options, proxyId, livenessMs: LIVENESS_MS, ...(onTakenForDead === undefined ? {} : { onTakenForDead }) });
 }
 
 let clock: ManualClock;
@@ -33,7 +43,7 @@ beforeEach(() => {
   store = new MemorySessionStore(clock);
   backend = new MemoryBackend();
   metrics = new CountingMetrics();
-  poller = new ExpiryPoller({ store, router: backend, clock, log: silentLogger(), metrics, intervalMs: 1_000, batchLimit: 2, publishAttempts: 2 });
+  poller = pollerOf('proxy-a');
 });
 afterEach(async () => {
   await poller.close();
@@ -68,7 +78,7 @@ describe('ExpiryPoller', () => {
     for (const id of ['a', 'b', 'c', 'd', 'e']) await leave(id, 1_000);
     clock.advance(60_000);
     await poller.poll();
-    expect(metrics.counts).toEqual({ willFired: 5, willLost: 0, sessionExpired: 5, corruptEntry: 0 });
+    expect(metrics.counts).toEqual({ willFired: 5, willLost: 0, sessionExpired: 5, corruptEntry: 0, orphaned: 0 });
     expect((await store.open('a', openOptions({ nowMs: clock.now() }))).record).toBeUndefined();
   });
 
@@ -108,5 +118,45 @@ describe('ExpiryPoller', () => {
     void poller.poll();
     await first;
     expect(metrics.counts.willFired).toBe(1);
+  });
+
+  it('publishes the armed will of a proxy that stopped polling, its delay after the proxy was taken for dead', async () => {
+    const other = pollerOf('proxy-b');
+    await poller.poll(); // proxy-a registered
+    const { epoch } = await store.open('dev', openOptions({ proxyId: 'proxy-a', nowMs: clock.now(), expiryIntervalSeconds: 60 }));
+    await store.armWill('dev', epoch, sampleWill(), 2_000);
+    clock.advance(LIVENESS_MS); // proxy-a stops polling here
+    await other.poll();
+    expect(metrics.counts.orphaned).toBe(0);
+    clock.advance(1);
+    await other.poll(); // proxy-a taken for dead: dev orphaned, its will due in 2 s
+    expect(metrics.counts.orphaned).toBe(1);
+    clock.advance(1_999);
+    await other.poll();
+    expect(backend.stored).toHaveLength(0);
+    clock.advance(1);
+    await other.poll();
+    expect(backend.stored.map((m) => m.topic)).toEqual(['will/dev']);
+    await other.close();
+  });
+
+  it('tells its proxy when the others took it for dead', async () => {
+    let takenForDead = 0;
+    const slow = pollerOf('proxy-slow', () => (takenForDead += 1));
+    const other = pollerOf('proxy-b');
+    await slow.poll();
+    clock.advance(LIVENESS_MS + 1);
+    await other.poll();
+    await slow.poll();
+    expect(takenForDead).toBe(1);
+    await Promise.all([slow.close(), other.close()]);
+  });
+
+  it('orphans the sessions of its own previous life at start', async () => {
+    const { epoch } = await store.open('dev', openOptions({ proxyId: 'proxy-a', nowMs: clock.now(), expiryIntervalSeconds: 60 }));
+    await store.armWill('dev', epoch, sampleWill(), 0);
+    await pollerOf('proxy-a').orphanPreviousLife();
+    await poller.poll();
+    expect(backend.stored.map((m) => m.topic)).toEqual(['will/dev']);
   });
 });

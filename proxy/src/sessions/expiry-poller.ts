@@ -1,6 +1,8 @@
 // Fires what the shared expiry index says is due: delayed wills whose session was not resumed in time, and
 // sessions whose expiry passed. Every proxy runs one; `claimDue` hands each entry to exactly one of them
-// fleet-wide, so a will left by a proxy that died is published by another one.
+// fleet-wide, so a will left by a proxy that died is published by another one. Each poll is also this proxy's
+// heartbeat: a proxy not heard from for `livenessMs` is claimed by one of the others, which orphans the sessions
+// it held connected (their expiry starts, their armed wills become due after their delay).
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -18,10 +20,21 @@ export interface ExpiryMetrics {
   sessionExpired(): void;
   /** A claimed entry could not be read back. */
   corruptEntry(): void;
+  /** Sessions of a dead proxy (or of this proxy's previous life) were looked at to be orphaned. */
+  sessionsOrphaned(count: number): void;
 }
 
 export interface ExpiryPollerOptions {
-  readonly store: Pick<SessionStore, 'claimDue'>;
+  readonly store: Pick<SessionStore, 'claimDue' | 'heartbeat' | 'orphanSessions'>;
+  /** This proxy, as it opens sessions (OpenOptions.proxyId). */
+  readonly proxyId: string;
+  /** A proxy whose heartbeat is older than this is taken for dead; several poll intervals. */
+  readonly livenessMs: number;
+  /**
+   * The other proxies took this one for dead (it did not poll for `livenessMs`: stalled, or cut off from the store)
+   * and orphaned its sessions: its connections should be closed, so that their clients open them again.
+   */
+  readonly onTakenForDead?: () => void;
   readonly router: Pick<MessageRouter, 'publish'>;
   readonly clock: Clock;
   readonly log: Logger;
@@ -57,6 +70,7 @@ export class ExpiryPoller {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  private registered = false;
   private retries: { readonly entry: WillEntry; attempts: number }[] = [];
 
   constructor(private readonly options: ExpiryPollerOptions) {}
@@ -73,6 +87,14 @@ export class ExpiryPoller {
     }
     this.running = this.loop().finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  /**
+   * Orphans the sessions this proxy id held connected in a previous life (a restart with the same id, before the
+   * others took it for dead). Call before accepting connections: the sessions it opens from then on are its own.
+   */
+  async orphanPreviousLife(): Promise<void> {
+    await this.orphan(this.options.proxyId);
   }
 
   /** Stops polling and waits for a poll in progress. */
@@ -106,6 +128,7 @@ export class ExpiryPoller {
     const { store, clock, log, batchLimit } = this.options;
     const retrying = this.retries;
     this.retries = [];
+    await this.heartbeat();
     let claimed: DueEntry[] = [];
     try {
       claimed = await store.claimDue(clock.now(), batchLimit);
@@ -114,6 +137,36 @@ export class ExpiryPoller {
     }
     await Promise.all([...retrying.map((retry) => this.publish(retry.entry, retry.attempts)), ...claimed.map((entry) => this.settle(entry))]);
     if (claimed.length >= batchLimit) this.again = true; // more may be due: go on at once
+  }
+
+  private async heartbeat(): Promise<void> {
+    const { store, clock, log, proxyId, livenessMs } = this.options;
+    try {
+      const { known, dead } = await store.heartbeat(proxyId, clock.now(), livenessMs);
+      if (!known && this.registered) {
+        log.error({ livenessMs }, 'this proxy was taken for dead by the others (no heartbeat in time); closing its connections');
+        this.options.onTakenForDead?.();
+      }
+      this.registered = true;
+      for (const other of dead) {
+        log.warn({ proxy: other, livenessMs }, 'proxy not heard from; orphaning its sessions');
+        await this.orphan(other);
+      }
+    } catch (err: unknown) {
+      log.warn({ err }, 'heartbeat not recorded');
+    }
+  }
+
+  /** Orphans every session `proxyId` held connected, a batch at a time. */
+  private async orphan(proxyId: string): Promise<void> {
+    const { store, clock, log, metrics, batchLimit } = this.options;
+    try {
+      for (let n = await store.orphanSessions(proxyId, clock.now(), batchLimit); n > 0; n = await store.orphanSessions(proxyId, clock.now(), batchLimit)) {
+        metrics.sessionsOrphaned(n);
+      }
+    } catch (err: unknown) {
+      log.warn({ err, proxy: proxyId }, 'sessions of a dead proxy not orphaned');
+    }
   }
 
   private async settle(entry: DueEntry): Promise<void> {

@@ -204,9 +204,10 @@ export class ProtocolHarness {
       admission: options.admission ?? ((): Admission => 'accept'),
       nextMessageId: createMessageIds(),
     };
-    const expiryMetrics = { willFired: noop, willLost: noop, sessionExpired: noop, corruptEntry: noop };
-    const { sessions, log } = this.ctx;
-    this.expiry = new ExpiryPoller({ store: sessions, router: this.broker, clock: this.clock, log, metrics: expiryMetrics, intervalMs: 0, batchLimit: 100 });
+    const metrics = { willFired: noop, willLost: noop, sessionExpired: noop, corruptEntry: noop, sessionsOrphaned: noop };
+    const { sessions: store, log } = this.ctx;
+    const livenessMs = Number.MAX_SAFE_INTEGER; // harnesses sharing a store keep clocks of their own: none is ever dead
+    this.expiry = new ExpiryPoller({ store, router: this.broker, clock: this.clock, log, metrics, proxyId, livenessMs, intervalMs: 0, batchLimit: 100 });
     this.clock.onAdvance(() => void this.expiry.poll());
   }
 

@@ -164,12 +164,25 @@ async function takeSession(client: ClientHandler, negotiated: Negotiated): Promi
     ctx.takeover.notify(owner, clientId, opened.epoch).catch((err: unknown) => ctx.log.warn({ err, clientId, owner }, 'takeover not sent'));
   }
   if (opened.endedWill !== undefined) publishEndedWill(client, opened.endedWill);
+  await armWill(client, negotiated);
   if (conn.isClosed || !ctx.registry.holds(clientId, client)) {
     // gone or taken over meanwhile: leave the session as it was found, with its expiry running again
     await releaseUnused(client, opened.record);
     return undefined;
   }
   return { record: opened.record };
+}
+
+/**
+ * Leaves the will in the store before CONNACK, armed: if this proxy dies with the connection open, another proxy
+ * publishes it after its delay (the session's expiry bounds the delay, as at a close) [MQTT-3.1.2-8].
+ */
+async function armWill(client: ClientHandler, negotiated: Negotiated): Promise<void> {
+  const { will, epoch } = client;
+  if (will === undefined || epoch === undefined) return;
+  const delayMs = Math.min(will.delaySeconds, negotiated.sessionExpirySeconds) * 1000;
+  await client.ctx.sessions.armWill(negotiated.clientId, epoch, will, delayMs);
+  client.willArmed = true;
 }
 
 /** Stores back a session this connection opened but never used. */
