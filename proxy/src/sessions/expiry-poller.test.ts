@@ -120,18 +120,18 @@ describe('ExpiryPoller', () => {
     expect(metrics.counts.willFired).toBe(1);
   });
 
-  it('publishes the armed will of a proxy that stopped polling, its delay after the proxy was taken for dead', async () => {
+  it('publishes the armed will of a proxy that stopped polling, its delay after the proxy was last heard from', async () => {
     const other = pollerOf('proxy-b');
     await poller.poll(); // proxy-a registered
     const { epoch } = await store.open('dev', openOptions({ proxyId: 'proxy-a', nowMs: clock.now(), expiryIntervalSeconds: 60 }));
-    await store.armWill('dev', epoch, sampleWill(), 2_000);
+    await store.armWill('dev', epoch, sampleWill(), 5_000);
     clock.advance(LIVENESS_MS); // proxy-a stops polling here
     await other.poll();
     expect(metrics.counts.orphaned).toBe(0);
     clock.advance(1);
-    await other.poll(); // proxy-a taken for dead: dev orphaned, its will due in 2 s
+    await other.poll(); // proxy-a taken for dead: dev orphaned as of its last heartbeat (T0), its will due at T0 + 5 s
     expect(metrics.counts.orphaned).toBe(1);
-    clock.advance(1_999);
+    clock.advance(1_998);
     await other.poll();
     expect(backend.stored).toHaveLength(0);
     clock.advance(1);

@@ -94,7 +94,7 @@ export class ExpiryPoller {
    * others took it for dead). Call before accepting connections: the sessions it opens from then on are its own.
    */
   async orphanPreviousLife(): Promise<void> {
-    await this.orphan(this.options.proxyId);
+    await this.orphan(this.options.proxyId, this.options.clock.now());
   }
 
   /** Stops polling and waits for a poll in progress. */
@@ -148,20 +148,20 @@ export class ExpiryPoller {
         this.options.onTakenForDead?.();
       }
       this.registered = true;
-      for (const other of dead) {
-        log.warn({ proxy: other, livenessMs }, 'proxy not heard from; orphaning its sessions');
-        await this.orphan(other);
+      for (const { proxyId: other, lastSeenMs } of dead) {
+        log.warn({ proxy: other, lastSeenMs, livenessMs }, 'proxy not heard from; orphaning its sessions');
+        await this.orphan(other, lastSeenMs); // its connections closed when it was last heard from
       }
     } catch (err: unknown) {
       log.warn({ err }, 'heartbeat not recorded');
     }
   }
 
-  /** Orphans every session `proxyId` held connected, a batch at a time. */
-  private async orphan(proxyId: string): Promise<void> {
-    const { store, clock, log, metrics, batchLimit } = this.options;
+  /** Orphans every session `proxyId` held connected as disconnected at `atMs`, a batch at a time. */
+  private async orphan(proxyId: string, atMs: number): Promise<void> {
+    const { store, log, metrics, batchLimit } = this.options;
     try {
-      for (let n = await store.orphanSessions(proxyId, clock.now(), batchLimit); n > 0; n = await store.orphanSessions(proxyId, clock.now(), batchLimit)) {
+      for (let n = await store.orphanSessions(proxyId, atMs, batchLimit); n > 0; n = await store.orphanSessions(proxyId, atMs, batchLimit)) {
         metrics.sessionsOrphaned(n);
       }
     } catch (err: unknown) {

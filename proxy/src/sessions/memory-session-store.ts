@@ -6,6 +6,7 @@ import { CorruptSessionError, StaleSessionError } from './session-errors.js';
 import {
   SESSION_NEVER_EXPIRES,
   type DueEntry,
+  type Heartbeat,
   type OpenedSession,
   type OpenOptions,
   type SessionCursors,
@@ -157,13 +158,13 @@ export class MemorySessionStore implements SessionStore {
     });
   }
 
-  heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<{ known: boolean; dead: string[] }> {
+  heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<Heartbeat> {
     return this.attempt(() => {
       const { proxies } = this.data;
       const known = proxies.has(proxyId);
       proxies.set(proxyId, nowMs);
-      const dead = [...proxies].filter(([, lastMs]) => lastMs < nowMs - livenessMs).map(([id]) => id);
-      for (const id of dead) proxies.delete(id);
+      const dead = [...proxies].filter(([, lastSeenMs]) => lastSeenMs < nowMs - livenessMs).map(([id, lastSeenMs]) => ({ proxyId: id, lastSeenMs }));
+      for (const { proxyId: id } of dead) proxies.delete(id);
       return { known, dead };
     });
   }

@@ -166,13 +166,13 @@ return {1, s[1], s[3]}
 
 /**
  * KEYS registry. ARGV proxyId, nowMs, cutoff ('(' + nowMs - livenessMs). Records the heartbeat and claims (removes)
- * up to 16 proxies not heard from since the cutoff. → {1 if proxyId was registered else 0, dead…}
+ * up to 16 proxies not heard from since the cutoff. → {1 if proxyId was registered else 0, dead, lastSeenMs, …}
  */
 const HEARTBEAT = `
 local known = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3], 'LIMIT', 0, 16)
-for i = 1, #dead do redis.call('ZREM', KEYS[1], dead[i]) end
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3], 'WITHSCORES', 'LIMIT', 0, 16)
+for i = 1, #dead, 2 do redis.call('ZREM', KEYS[1], dead[i]) end
 local reply = {known and 1 or 0}
 for i = 1, #dead do reply[#reply + 1] = dead[i] end
 return reply

@@ -19,6 +19,7 @@ import { CorruptSessionError, StaleSessionError } from './session-errors.js';
 import {
   SESSION_NEVER_EXPIRES,
   type DueEntry,
+  type Heartbeat,
   type OpenedSession,
   type OpenOptions,
   type SessionCursors,
@@ -186,10 +187,10 @@ export class RedisSessionStore implements SessionStore {
     return settled.filter((entry) => entry !== undefined);
   }
 
-  async heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<{ known: boolean; dead: string[] }> {
+  async heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<Heartbeat> {
     const reply = this.parseReply(HEARTBEAT, proxyId, await this.run('shoalHeartbeat', [PROXY_REGISTRY_KEY], [proxyId, nowMs, `(${nowMs - livenessMs}`]));
     const [known, ...dead] = reply;
-    return { known: known === 1, dead };
+    return { known: known === 1, dead: pairs(dead).map(([id, lastSeenMs]) => ({ proxyId: id, lastSeenMs: Number(lastSeenMs) })) };
   }
 
   async orphanSessions(proxyId: string, nowMs: number, limit: number): Promise<number> {

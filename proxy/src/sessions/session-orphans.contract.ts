@@ -41,7 +41,7 @@ export function orphanedSessionsContract(name: string, factory: SessionStoreFact
         b.heartbeat(PROXY_B, T0 + LIVENESS_MS + 1, LIVENESS_MS),
         a.heartbeat('proxy-c', T0 + LIVENESS_MS + 1, LIVENESS_MS),
       ]);
-      expect([...first.dead, ...second.dead]).toEqual([PROXY_A]);
+      expect([...first.dead, ...second.dead]).toEqual([{ proxyId: PROXY_A, lastSeenMs: T0 }]);
       expect((await a.heartbeat(PROXY_A, T0 + LIVENESS_MS + 2, LIVENESS_MS)).known).toBe(false); // taken for dead
       expect((await b.heartbeat(PROXY_B, T0 + LIVENESS_MS + 2, LIVENESS_MS)).known).toBe(true);
     });

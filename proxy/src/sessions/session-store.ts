@@ -116,6 +116,14 @@ export type DueEntry =
       readonly error: CorruptSessionError;
     };
 
+/** What `heartbeat` found. */
+export interface Heartbeat {
+  /** The caller was registered: false at its first heartbeat, or when another proxy took it for dead meanwhile. */
+  readonly known: boolean;
+  /** Proxies claimed for dead by this caller, with their last heartbeat: orphan their sessions as of then. */
+  readonly dead: readonly { readonly proxyId: string; readonly lastSeenMs: number }[];
+}
+
 /**
  * Where sessions live between connections, shared by every proxy of a fleet (Redis) or serving one proxy and the
  * unit tests (memory); one contract test suite holds both to the same behaviour.
@@ -171,10 +179,9 @@ export interface SessionStore {
   claimDue(nowMs: number, limit: number): Promise<DueEntry[]>;
   /**
    * Records that proxy `proxyId` is alive at `nowMs` and claims, at most once fleet-wide, the proxies not heard
-   * from for `livenessMs`: the caller orphans their sessions. `known` is false when `proxyId` was not registered
-   * (its first heartbeat, or another proxy took it for dead meanwhile).
+   * from for `livenessMs`: the caller orphans their sessions.
    */
-  heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<{ readonly known: boolean; readonly dead: readonly string[] }>;
+  heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<Heartbeat>;
   /**
    * Ends up to `limit` of the sessions that `proxyId` (a dead proxy, or this proxy's previous life) held connected
    * since `open`: each is disconnected at `nowMs` with what was last written (its expiry starts, as at `save`), and
