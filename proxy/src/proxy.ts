@@ -95,8 +95,7 @@ export class ShoalProxy {
     proxy.ports = { http: await proxy.ops.listen() };
     const ring = await proxy.loadRing();
     proxy.startBackend(ring);
-    await proxy.expiry?.orphanPreviousLife(); // before any connection of this life opens a session
-    proxy.expiry?.start();
+    await proxy.expiry?.start(); // heartbeat registered before any connection of this life opens a session
     await proxy.startListeners();
     deps.log.info({ ports: proxy.ports, ring: ring.version, ringSource: proxy.ring.description }, 'proxy started');
     return proxy;

@@ -155,7 +155,9 @@ describe('ExpiryPoller', () => {
   it('orphans the sessions of its own previous life at start', async () => {
     const { epoch } = await store.open('dev', openOptions({ proxyId: 'proxy-a', nowMs: clock.now(), expiryIntervalSeconds: 60 }));
     await store.armWill('dev', epoch, sampleWill(), 0);
-    await pollerOf('proxy-a').orphanPreviousLife();
+    const restarted = pollerOf('proxy-a');
+    await restarted.start();
+    await restarted.close();
     await poller.poll();
     expect(backend.stored.map((m) => m.topic)).toEqual(['will/dev']);
   });

@@ -75,7 +75,14 @@ export class ExpiryPoller {
 
   constructor(private readonly options: ExpiryPollerOptions) {}
 
-  start(): void {
+  /**
+   * Orphans the sessions this proxy id held connected in a previous life (a restart with the same id, before the
+   * others took it for dead), registers its first heartbeat and arms the timer. Call before accepting connections:
+   * the sessions opened from then on are this life's, and a proxy killed right after would otherwise be unknown.
+   */
+  async start(): Promise<void> {
+    await this.orphan(this.options.proxyId, this.options.clock.now());
+    await this.heartbeat();
     this.arm();
   }
 
@@ -87,14 +94,6 @@ export class ExpiryPoller {
     }
     this.running = this.loop().finally(() => (this.running = undefined));
     return this.running;
-  }
-
-  /**
-   * Orphans the sessions this proxy id held connected in a previous life (a restart with the same id, before the
-   * others took it for dead). Call before accepting connections: the sessions it opens from then on are its own.
-   */
-  async orphanPreviousLife(): Promise<void> {
-    await this.orphan(this.options.proxyId, this.options.clock.now());
   }
 
   /** Stops polling and waits for a poll in progress. */
