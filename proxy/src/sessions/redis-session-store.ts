@@ -99,11 +99,13 @@ export class RedisSessionStore implements SessionStore {
     const k = sessionKeys(clientId);
     const keys = [k.session, k.subscriptions, k.cursors, k.will];
     const args = [options.cleanStart ? '1' : '0', options.proxyId, options.nowMs, options.protocolVersion, options.expiryIntervalSeconds];
-    const reply = this.parseReply(OPENED, clientId, await this.run('shoalOpen', keys, args));
+    // the owner's set names the sessions to orphan if this proxy dies (sent with the script: one round trip)
+    const owned = this.call(() => this.redis.sadd(ownerKey(options.proxyId), clientId));
+    const [scripted] = await Promise.all([this.run('shoalOpen', keys, args), owned]);
+    const reply = this.parseReply(OPENED, clientId, scripted);
     const [epoch, owner, endedWill] = reply;
-    // the owner's set names the sessions to orphan if this proxy dies; the previous owner no longer holds it
-    const moved = owner === '' || owner === options.proxyId ? [] : [this.redis.srem(ownerKey(owner), clientId)];
-    await this.call(() => Promise.all([this.redis.sadd(ownerKey(options.proxyId), clientId), ...moved]));
+    // a takeover: the previous owner no longer holds it
+    if (owner !== '' && owner !== options.proxyId) await this.call(() => this.redis.srem(ownerKey(owner), clientId));
     const opened = {
       epoch,
       ...(owner === '' ? {} : { previousOwner: owner }),
