@@ -121,6 +121,7 @@ export class ShoalProxy {
     this.ring.close();
     await Promise.all(this.listeners.map((l) => l.close()));
     await Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerShuttingDown)));
+    if (this.sessions.endsWithProxy) await this.expiry?.fireAll(); // sessions in memory end with the proxy
     await this.expiry?.close();
     await this.backend?.close();
     await this.sessions.close();

@@ -161,4 +161,12 @@ describe('ExpiryPoller', () => {
     await poller.poll();
     expect(backend.stored.map((m) => m.topic)).toEqual(['will/dev']);
   });
+
+  it('fireAll publishes every pending will at once, whatever its due time (a memory store ending with its proxy)', async () => {
+    await leave('a', 3_600_000);
+    await leave('b', 60_000);
+    await poller.fireAll();
+    expect(backend.stored.map((m) => m.topic)).toEqual(['will/dev', 'will/dev']);
+    expect(metrics.counts.sessionExpired).toBe(2);
+  });
 });

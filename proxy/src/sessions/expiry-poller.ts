@@ -96,6 +96,17 @@ export class ExpiryPoller {
     return this.running;
   }
 
+  /**
+   * Fires every pending will and ends every session now, whatever their due time: the store ends with this process
+   * (the memory store of a single proxy that is stopping) [MQTT-3.1.3-9].
+   */
+  async fireAll(): Promise<void> {
+    const { store, batchLimit } = this.options;
+    for (let due = await store.claimDue(Number.MAX_SAFE_INTEGER, batchLimit); due.length > 0; due = await store.claimDue(Number.MAX_SAFE_INTEGER, batchLimit)) {
+      await Promise.all(due.map((entry) => this.settle(entry)));
+    }
+  }
+
   /** Stops polling and waits for a poll in progress. */
   async close(): Promise<void> {
     this.closed = true;
