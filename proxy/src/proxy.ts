@@ -25,6 +25,7 @@ import { TcpListener } from './server/tcp-listener.js';
 import { TlsCredentials } from './server/tls-credentials.js';
 import { TlsListener } from './server/tls-listener.js';
 import { WebSocketListener } from './server/ws-listener.js';
+import { ExpiryPoller } from './sessions/expiry-poller.js';
 import { createSessionBackend, memoryBackend, type SessionBackend } from './sessions/session-backend.js';
 import type { SessionStore } from './sessions/session-store.js';
 
@@ -72,6 +73,7 @@ export class ShoalProxy {
   private readonly messageIds = createMessageIds();
   private readonly cursorFlusher: CursorFlusher;
   private backend: NatsBackend | undefined;
+  private expiry: ExpiryPoller | undefined;
   private context: ProxyContext | undefined;
   private document: RingDocument | undefined;
   private table: RoutingTable | undefined;
@@ -100,6 +102,7 @@ export class ShoalProxy {
     proxy.ports = { http: await proxy.ops.listen() };
     const ring = await proxy.loadRing();
     proxy.startBackend(ring);
+    await proxy.expiry?.start(); // heartbeat registered before any connection of this life opens a session
     await proxy.startListeners();
     deps.log.info({ ports: proxy.ports, ring: ring.version, ringSource: proxy.ring.description }, 'proxy started');
     return proxy;
@@ -125,9 +128,10 @@ export class ShoalProxy {
     this.ring.close();
     await Promise.all(this.listeners.map((l) => l.close()));
     await Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerShuttingDown)));
-    this.registry.close();
     this.cursorFlusher.stop();
     this.securities?.close();
+    if (this.sessions.endsWithProxy) await this.expiry?.fireAll(); // sessions in memory end with the proxy
+    await this.expiry?.close();
     await this.backend?.close();
     await this.sessions.close();
     await this.ops.close();
@@ -165,7 +169,10 @@ export class ShoalProxy {
       clock: this.clock,
       metrics: {
         publishCompleted: (shard, qos, outcome, seconds) => {
-          if (outcome !== 'ok') return;
+          if (outcome !== 'ok') {
+            metrics.shardPublishFailures.inc({ shard, outcome });
+            return;
+          }
           metrics.shardPublished.inc({ shard });
           if (qos > 0) metrics.jetstreamPublishSeconds.observe({ shard }, seconds);
         },
@@ -189,6 +196,10 @@ export class ShoalProxy {
       nextMessageId: this.messageIds,
       connectRate: new ConnectRateLimiter(config.limits, this.clock),
     };
+    const { pollIntervalMs, batchLimit, proxyLivenessMs } = config.expiry;
+    const expiry = { store: this.sessions.store, router: this.context.router, clock: this.clock, log, metrics, proxyId: config.proxyId };
+    const onTakenForDead = (): void => void Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerBusy)));
+    this.expiry = new ExpiryPoller({ ...expiry, intervalMs: pollIntervalMs, batchLimit, livenessMs: proxyLivenessMs, onTakenForDead });
     this.useTable(ring, table);
   }
 

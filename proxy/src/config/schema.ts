@@ -131,6 +131,19 @@ const Sessions = z.discriminatedUnion('store', [
   }),
 ]);
 
+/** The shared expiry index (delayed wills, session expiry): how often this proxy claims what is due. */
+const Expiry = z.strictObject({
+  /** Mean time between polls (jittered ±10 %); a delayed will fires up to this late. */
+  pollIntervalMs: z.int().min(50).max(60_000).default(1_000),
+  /** Entries claimed per poll; a full batch is followed by another at once. */
+  batchLimit: z.int().min(1).max(10_000).default(200),
+  /**
+   * Each poll is the proxy's heartbeat; a proxy not heard from for this long is taken for dead by another, which
+   * orphans its connected sessions (expiry starts, wills fire after their delay). Keep it several poll intervals.
+   */
+  proxyLivenessMs: z.int().min(500).max(600_000).default(3_000),
+});
+
 /** Protocol limits; see docs/security.md for how they compare with EMQX and Mosquitto. */
 const Limits = z.strictObject({
   /** Time a new connection has to send CONNECT. */
@@ -185,6 +198,7 @@ export const ProxyConfig = z.strictObject({
   ring: RingSource,
   sessions: Sessions.prefault({ store: 'memory' }),
   offline: Offline.prefault({}),
+  expiry: Expiry.prefault({}),
   limits: Limits.prefault({}),
   nats: Nats.prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

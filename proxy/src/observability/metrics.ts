@@ -5,6 +5,7 @@ import type { QoS } from '../backend/message.js';
 import type { RateLimitScope } from '../protocol/connect-rate-limit.js';
 import type { DropReason } from '../protocol/outbound-flow.js';
 import type { ConnectResult, ProtocolMetrics } from '../protocol/ports.js';
+import type { ExpiryMetrics } from '../sessions/expiry-poller.js';
 
 /** State of one shard connection, as the shard_connected gauge reports it. */
 export type ShardConnectionState = 'connected' | 'reconnecting' | 'closed';
@@ -13,7 +14,7 @@ export type ShardConnectionState = 'connected' | 'reconnecting' | 'closed';
  * Every metric the proxy exports (names `shoal_proxy_*`, base units, counters ending in `_total`, never a
  * client id or topic as a label), in its own registry.
  */
-export class ProxyMetrics implements ProtocolMetrics {
+export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics {
   readonly registry = new Registry();
   private readonly connections = new Gauge({ name: 'shoal_proxy_connections', help: 'Open MQTT connections.', registers: [this.registry] });
   private readonly connects = new Counter({
@@ -125,6 +126,19 @@ export class ProxyMetrics implements ProtocolMetrics {
     help: 'Connections closed because the client stopped reading (socket above its write high-water mark too long).',
     registers: [this.registry],
   });
+  /** Publishes to a shard that did not take them: `failed` (QoS ≥ 1, the client is told) or `dropped` (QoS 0, shard down). */
+  readonly shardPublishFailures = new Counter({
+    name: 'shoal_proxy_shard_publish_failures_total',
+    help: 'Publishes a shard did not take, by shard and outcome (failed: QoS >= 1 refused or closed; dropped: QoS 0 to a shard that is down).',
+    labelNames: ['shard', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly expiryOutcomes = new Counter({
+    name: 'shoal_proxy_expiry_entries_total',
+    help: 'Entries of the shared expiry index this proxy claimed and settled, by outcome (will_fired, will_lost, session_expired, corrupt, orphaned: sessions of a dead proxy looked at).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   private readonly ringVersion = new Gauge({ name: 'shoal_proxy_ring_version', help: 'Version of the ring in use.', registers: [this.registry] });
 
   constructor() {
@@ -191,6 +205,21 @@ export class ProxyMetrics implements ProtocolMetrics {
   shardState(shard: string, state: ShardConnectionState): void {
     if (state === 'closed') this.shardConnected.remove({ shard });
     else this.shardConnected.set({ shard }, state === 'connected' ? 1 : 0);
+  }
+  willFired(): void {
+    this.expiryOutcomes.inc({ outcome: 'will_fired' });
+  }
+  willLost(): void {
+    this.expiryOutcomes.inc({ outcome: 'will_lost' });
+  }
+  sessionExpired(): void {
+    this.expiryOutcomes.inc({ outcome: 'session_expired' });
+  }
+  corruptEntry(): void {
+    this.expiryOutcomes.inc({ outcome: 'corrupt' });
+  }
+  sessionsOrphaned(count: number): void {
+    this.expiryOutcomes.inc({ outcome: 'orphaned' }, count);
   }
   ring(version: number): void {
     this.ringVersion.set(version);

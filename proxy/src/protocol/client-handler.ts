@@ -12,7 +12,7 @@ import { OrderedReplies } from './ordered-replies.js';
 import { ReasonCode, toConnackReturnCode, type ReasonCode as ReasonCodeValue } from './reason-codes.js';
 import type { Session } from './session.js';
 import { InboundTopicAliases } from './topic-aliases.js';
-import type { Will } from './will.js';
+import { willMessage, type Will } from './will.js';
 
 /** Where a client connection is in its life. */
 export type ClientState = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
@@ -40,6 +40,8 @@ export class ClientHandler implements RegisteredClient, CursorSource {
   will: Will | undefined;
   /** What the ACL lets this connection publish and subscribe to (set by the authentication chain at CONNECT). */
   access: ClientAccess | undefined;
+  /** The will is armed in the session store (published by another proxy if this one dies): drop it at a normal close. */
+  willArmed = false;
   /** The session outlives the connection (v3 clean=false, v5 Session Expiry Interval > 0). */
   persistent = false;
   /** The epoch this connection holds the session at; every session write is fenced by it. */
@@ -219,20 +221,53 @@ export class ClientHandler implements RegisteredClient, CursorSource {
       return;
     }
     this.session?.detach();
-    if (this.will !== undefined) this.scheduleWill(this.will); // [MQTT-3.1.2-8] DISCONNECT 0x00 removed it
-    void this.storeSession().finally(() => this.resolveClosed());
+    // [MQTT-3.1.2-8] DISCONNECT 0x00 removed the will; closed resolves once the will is left and the session stored
+    const will = this.will;
+    void (async () => {
+      if (will !== undefined) await this.leaveWill(will);
+      else if (this.willArmed) await this.dropArmedWill();
+      await this.storeSession();
+    })().finally(() => this.resolveClosed());
   }
 
-  /** Publishes the will after its delay, or when the session ends first [MQTT-3.1.3-9]. */
-  private scheduleWill(will: Will): void {
+  /** A normal close: the will armed at CONNECT must not fire [MQTT-3.14.4-3]. */
+  private async dropArmedWill(): Promise<void> {
+    if (this.epoch === undefined) return;
+    try {
+      await this.ctx.sessions.cancelWill(this.clientId, this.epoch);
+    } catch (err: unknown) {
+      if (!(err instanceof StaleSessionError)) this.ctx.log.warn({ err, clientId: this.clientId }, 'armed will not dropped');
+    }
+  }
+
+  /**
+   * Publishes the will now, or leaves it in the session store's expiry index for its delay [MQTT-3.1.3-9]: any proxy
+   * publishes it when it is due, unless the session is resumed first (the store's `open` drops it then, or hands it
+   * back at once when a clean start ends the session). A newer connection that already took the session means no
+   * will; a store that cannot be reached means the will is published now rather than lost.
+   */
+  private async leaveWill(will: Will): Promise<void> {
+    const { sessions, router, clock, log } = this.ctx;
     const sessionSeconds = this.persistent ? (this.session?.expiryIntervalSeconds ?? 0) : 0;
-    const delaySeconds = Math.min(will.delaySeconds, sessionSeconds);
-    const { router, log, clock } = this.ctx;
-    const messageId = this.ctx.nextMessageId();
-    this.ctx.registry.scheduleWill(this.clientId, delaySeconds * 1000, () => {
-      // its Message Expiry Interval runs from now, when it is published (MQTT 5 §3.1.3.2.4)
-      const expiry = will.expirySeconds === undefined ? {} : { expiresAtMs: clock.now() + will.expirySeconds * 1000 };
-      router.publish({ ...will.message, ...expiry }, { messageId }).catch((err: unknown) => log.warn({ err, topic: will.message.topic }, 'will not published'));
+    const delayMs = Math.min(will.delaySeconds, sessionSeconds) * 1000;
+    if (delayMs > 0 && this.epoch !== undefined) {
+      const nowMs = clock.now();
+      try {
+        await sessions.scheduleWill(this.clientId, this.epoch, nowMs + delayMs, will, nowMs);
+        return;
+      } catch (err: unknown) {
+        if (err instanceof StaleSessionError) {
+          log.debug({ clientId: this.clientId }, 'session taken over before its will was left; no will');
+          return;
+        }
+        log.warn({ err, clientId: this.clientId }, 'delayed will not stored; published now');
+      }
+    } else if (this.willArmed) {
+      await this.dropArmedWill(); // published here and now, not again by whoever resumes or ends the session
+    }
+    // not awaited: a takeover waits for `closed`, not for the shard to store the will
+    router.publish(willMessage(will, clock.now()), { messageId: this.ctx.nextMessageId() }).catch((err: unknown) => {
+      log.warn({ err, topic: will.message.topic }, 'will not published');
     });
   }
 

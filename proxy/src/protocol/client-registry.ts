@@ -1,6 +1,3 @@
-/** The longest delay setTimeout honours (2^31 - 1 ms); longer ones fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /** A connected client as the registry sees it. */
 export interface RegisteredClient {
   /** The epoch the client holds its session at; undefined until its session is open. */
@@ -10,12 +7,11 @@ export interface RegisteredClient {
 }
 
 /**
- * The clients connected to this proxy by client id, and the delayed wills waiting to fire. A second
- * CONNECT with the same client id disconnects the first [MQTT-3.1.4-2].
+ * The clients connected to this proxy by client id. A second CONNECT with the same client id disconnects the
+ * first [MQTT-3.1.4-2]. (Delayed wills wait in the session store's shared expiry index, not here.)
  */
 export class ClientRegistry {
   private readonly clients = new Map<string, RegisteredClient>();
-  private readonly wills = new Map<string, { timer: NodeJS.Timeout; fire: () => void }>();
 
   /** Registers `client` under `clientId`, taking over (and awaiting) any client already there. */
   async claim(clientId: string, client: RegisteredClient): Promise<void> {
@@ -56,55 +52,5 @@ export class ClientRegistry {
   /** Every connected client, e.g. to disconnect them on shutdown. */
   all(): RegisteredClient[] {
     return [...this.clients.values()];
-  }
-
-  /** Fires `fire` after `delayMs` unless the will is cancelled or replaced first [MQTT-3.1.3-9]. */
-  scheduleWill(clientId: string, delayMs: number, fire: () => void): void {
-    this.cancelWill(clientId);
-    if (delayMs <= 0) {
-      fire();
-      return;
-    }
-    this.armWill(clientId, Date.now() + delayMs, fire);
-  }
-
-  /**
-   * Arms the timer of a will due at `dueMs`; setTimeout takes at most 2^31 - 1 ms (24.8 days), so a longer delay
-   * is reached in steps instead of firing at once.
-   */
-  private armWill(clientId: string, dueMs: number, fire: () => void): void {
-    const waitMs = dueMs - Date.now();
-    const timer = setTimeout(() => {
-      if (dueMs > Date.now()) {
-        this.armWill(clientId, dueMs, fire);
-        return;
-      }
-      this.wills.delete(clientId);
-      fire();
-    }, Math.min(Math.max(waitMs, 0), MAX_TIMER_MS));
-    timer.unref();
-    this.wills.set(clientId, { timer, fire });
-  }
-
-  /** Drops a pending will (the session was resumed in time). */
-  cancelWill(clientId: string): void {
-    const pending = this.wills.get(clientId);
-    if (pending === undefined) return;
-    clearTimeout(pending.timer);
-    this.wills.delete(clientId);
-  }
-
-  /** Fires a pending will now (its session ended before the delay passed). */
-  fireWillNow(clientId: string): void {
-    const pending = this.wills.get(clientId);
-    if (pending === undefined) return;
-    clearTimeout(pending.timer);
-    this.wills.delete(clientId);
-    pending.fire();
-  }
-
-  /** Fires every pending will: the proxy is shutting down and their sessions end with it. */
-  close(): void {
-    for (const clientId of [...this.wills.keys()]) this.fireWillNow(clientId);
   }
 }

@@ -1,10 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { Will } from '../protocol/will.js';
-import { decodeSession, decodeWill, encodeState, encodeSubscription, encodeWill, type RawSession } from './session-codec.js';
+import { emptySession, MemorySessionData, resumable, type MemorySession } from './memory-session-data.js';
+import { decodeSession, decodeWill, encodeState, encodeSubscription, encodeWill } from './session-codec.js';
 import { CorruptSessionError, StaleSessionError } from './session-errors.js';
 import {
   SESSION_NEVER_EXPIRES,
   type DueEntry,
+  type Heartbeat,
   type OpenedSession,
   type OpenOptions,
   type SessionCursors,
@@ -13,70 +15,7 @@ import {
   type SubscriptionChange,
 } from './session-store.js';
 
-/** One stored session, in the strings the Redis store keeps (the same codec reads both back). */
-export interface MemorySession {
-  epoch: number;
-  owner: string;
-  protocolVersion: number;
-  expiryIntervalSeconds: number;
-  state: string | undefined;
-  readonly subscriptions: Map<string, string>;
-  readonly cursors: Map<string, number>;
-  disconnectedAtMs: number | undefined;
-  expiresAtMs: number | undefined;
-  /** When the sweeper forgets it (the Redis TTL): undefined while connected or never expiring. */
-  dropAtMs: number | undefined;
-}
-
-/** A pending delayed will. */
-export interface MemoryWill {
-  readonly epoch: number;
-  readonly dueMs: number;
-  readonly will: string;
-  readonly dropAtMs: number;
-}
-
-/** An expiry index entry; at most one per kind and client id. */
-export interface MemoryDue {
-  readonly kind: 'will' | 'session';
-  readonly clientId: string;
-  readonly dueMs: number;
-}
-
-/** A copy of what `open` resumes: the stored session unless clean start, not persistent, or expired by `nowMs`. */
-function resumable(stored: MemorySession | undefined, options: OpenOptions): RawSession | undefined {
-  if (options.cleanStart || stored === undefined || stored.expiryIntervalSeconds === 0) return undefined;
-  if (stored.expiresAtMs !== undefined && stored.expiresAtMs <= options.nowMs) return undefined;
-  return { ...stored, subscriptions: [...stored.subscriptions], cursors: [...stored.cursors] };
-}
-
-function emptySession(): MemorySession {
-  return {
-    epoch: 0,
-    owner: '',
-    protocolVersion: 0,
-    expiryIntervalSeconds: 0,
-    state: undefined,
-    subscriptions: new Map(),
-    cursors: new Map(),
-    disconnectedAtMs: undefined,
-    expiresAtMs: undefined,
-    dropAtMs: undefined,
-  };
-}
-
-/**
- * What the memory store keeps: the analogue of the Redis server. Several stores may share one (tests play several
- * proxies against it); tests may also reach in, e.g. to make a record unreadable.
- */
-export class MemorySessionData {
-  readonly sessions = new Map<string, MemorySession>();
-  readonly wills = new Map<string, MemoryWill>();
-  /** `<kind>|<clientId>` → entry */
-  readonly index = new Map<string, MemoryDue>();
-  /** The epochs of deleted and expired sessions, remembered for a while (as the Redis store's tombstones). */
-  readonly tombstones = new Map<string, { readonly epoch: number; readonly dropAtMs: number }>();
-}
+export { MemorySessionData } from './memory-session-data.js';
 
 export interface MemorySessionStoreOptions {
   /** Shared with other stores; a new one by default. */
@@ -128,6 +67,7 @@ export class MemorySessionStore implements SessionStore {
       Object.assign(session, { epoch, owner: options.proxyId, protocolVersion: options.protocolVersion });
       Object.assign(session, { expiryIntervalSeconds: options.expiryIntervalSeconds, disconnectedAtMs: undefined, expiresAtMs: undefined, dropAtMs: undefined });
       sessions.set(clientId, session);
+      this.data.own(clientId, options.proxyId, previousOwner);
       return {
         epoch,
         ...(previousOwner === undefined ? {} : { previousOwner }),
@@ -141,6 +81,7 @@ export class MemorySessionStore implements SessionStore {
     if (record.expiryIntervalSeconds === 0) return this.delete(record.clientId, epoch);
     return this.attempt(() => {
       const session = this.fenced(record.clientId, epoch);
+      this.data.own(record.clientId, undefined, session.owner);
       const never = record.expiryIntervalSeconds >= SESSION_NEVER_EXPIRES;
       const lifetimeMs = record.expiryIntervalSeconds * 1000;
       session.protocolVersion = record.protocolVersion;
@@ -159,7 +100,7 @@ export class MemorySessionStore implements SessionStore {
 
   delete(clientId: string, epoch: number): Promise<void> {
     return this.attempt(() => {
-      this.fenced(clientId, epoch);
+      this.data.own(clientId, undefined, this.fenced(clientId, epoch).owner);
       this.tombstone(clientId, epoch);
     });
   }
@@ -188,6 +129,14 @@ export class MemorySessionStore implements SessionStore {
     });
   }
 
+  armWill(clientId: string, epoch: number, will: Will, delayMs: number): Promise<void> {
+    return this.attempt(() => {
+      this.fenced(clientId, epoch);
+      const armed = { epoch, dueMs: Number.POSITIVE_INFINITY, armedDelayMs: delayMs, will: encodeWill(will), dropAtMs: Number.POSITIVE_INFINITY };
+      this.data.wills.set(clientId, armed);
+    });
+  }
+
   cancelWill(clientId: string, epoch: number): Promise<void> {
     return this.attempt(() => {
       this.fenced(clientId, epoch);
@@ -209,13 +158,59 @@ export class MemorySessionStore implements SessionStore {
     });
   }
 
+  heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<Heartbeat> {
+    return this.attempt(() => {
+      const { proxies } = this.data;
+      const known = proxies.has(proxyId);
+      proxies.set(proxyId, nowMs);
+      const dead = [...proxies].filter(([, lastSeenMs]) => lastSeenMs < nowMs - livenessMs).map(([id, lastSeenMs]) => ({ proxyId: id, lastSeenMs }));
+      for (const { proxyId: id } of dead) proxies.delete(id);
+      return { known, dead };
+    });
+  }
+
+  orphanSessions(proxyId: string, nowMs: number, limit: number): Promise<number> {
+    return this.attempt(() => {
+      const owned = this.data.owners.get(proxyId);
+      const clientIds = [...(owned ?? [])].slice(0, Math.max(0, limit));
+      for (const clientId of clientIds) {
+        owned?.delete(clientId);
+        this.orphan(clientId, proxyId, nowMs);
+      }
+      return clientIds.length;
+    });
+  }
+
   close(): Promise<void> {
     clearInterval(this.sweeper);
     return Promise.resolve();
   }
 
+  /** As the Redis ORPHAN script: a session still connected through the dead `proxyId` is disconnected now. */
+  private orphan(clientId: string, proxyId: string, nowMs: number): void {
+    const session = this.data.sessions.get(clientId);
+    if (session?.owner !== proxyId || session.disconnectedAtMs !== undefined) return;
+    const will = this.data.wills.get(clientId);
+    if (will?.epoch === session.epoch && will.armedDelayMs !== undefined) {
+      const dueMs = nowMs + will.armedDelayMs;
+      this.data.wills.set(clientId, { epoch: will.epoch, will: will.will, dueMs, dropAtMs: this.clock.now() + will.armedDelayMs + this.graceMs });
+      this.enqueue('will', clientId, dueMs);
+    }
+    const seconds = session.expiryIntervalSeconds;
+    if (seconds === 0) {
+      this.tombstone(clientId, session.epoch);
+      return;
+    }
+    session.disconnectedAtMs = nowMs;
+    if (seconds >= SESSION_NEVER_EXPIRES) return;
+    session.expiresAtMs = nowMs + seconds * 1000;
+    session.dropAtMs = this.clock.now() + seconds * 1000 + this.graceMs;
+    this.enqueue('session', clientId, session.expiresAtMs);
+  }
+
   private takeWill(clientId: string, nowMs: number): DueEntry | undefined {
     const pending = this.data.wills.get(clientId);
+    if (pending?.armedDelayMs !== undefined) return undefined; // armed: due only once its proxy died
     if (pending === undefined) return undefined;
     const current = this.data.sessions.get(clientId);
     if (current !== undefined && current.epoch !== pending.epoch) {

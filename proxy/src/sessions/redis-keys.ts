@@ -31,13 +31,21 @@ export interface SessionKeys {
   readonly subscriptions: string;
   /** Hash: shard id → last delivered stream sequence. */
   readonly cursors: string;
-  /** Hash: epoch, dueMs, will (encoded): the pending delayed will. */
+  /** Hash: epoch, dueMs, will (encoded): the pending delayed will; `dueMs` '' and `delayMs` while armed (connected). */
   readonly will: string;
 }
 
 export function sessionKeys(clientId: string): SessionKeys {
   const base = `${PREFIX}{${escapeClientId(clientId)}}:`;
   return { session: `${base}session`, subscriptions: `${base}subs`, cursors: `${base}cursors`, will: `${base}will` };
+}
+
+/** The live proxies of the fleet: a sorted set, proxy id → time of its last heartbeat (ms). Small: one slot. */
+export const PROXY_REGISTRY_KEY = `${PREFIX}proxies`;
+
+/** The client ids whose sessions proxy `proxyId` holds connected (a set): claimed by another proxy when it dies. */
+export function ownerKey(proxyId: string): string {
+  return `${PREFIX}owner:{${escapeClientId(proxyId)}}`;
 }
 
 /** FNV-1a (32 bit) over the UTF-8 bytes: stable across processes and versions, unlike anything seeded. */

@@ -66,7 +66,7 @@ for i = subsEnd, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) e
 for k = 1, 3 do
   if ARGV[6] == '' then redis.call('PERSIST', KEYS[k]) else redis.call('PEXPIRE', KEYS[k], ARGV[6]) end
 end
-return {0}
+return {0, redis.call('HGET', KEYS[1], 'owner') or ''}
 `;
 
 /**
@@ -81,12 +81,13 @@ local function tombstone(session, subs, cursors, epoch, ttlMs)
 end
 `;
 
-/** KEYS session, subs, cursors. ARGV epoch, tombstoneMs. */
+/** KEYS session, subs, cursors. ARGV epoch, tombstoneMs. → {0, owner} (SAVE too: the owner's set drops the id). */
 const DELETE = `${FENCE}${TOMBSTONE}
 local rejected = stale(KEYS[1], ARGV[1])
 if rejected then return rejected end
+local owner = redis.call('HGET', KEYS[1], 'owner') or ''
 tombstone(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])
-return {0}
+return {0, owner}
 `;
 
 /** KEYS session, hash (subs or cursors). ARGV epoch, put count n, n × (field, value), then fields to remove. */
@@ -107,6 +108,15 @@ if rejected then return rejected end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'epoch', ARGV[1], 'dueMs', ARGV[2], 'will', ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return {0}
+`;
+
+/** KEYS session, will. ARGV epoch, delayMs, will. An armed will: no due time (and no index entry) while connected. */
+const ARM_WILL = `${FENCE}
+local rejected = stale(KEYS[1], ARGV[1])
+if rejected then return rejected end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'epoch', ARGV[1], 'dueMs', '', 'delayMs', ARGV[2], 'will', ARGV[3])
 return {0}
 `;
 
@@ -131,7 +141,7 @@ return due
  */
 const TAKE_WILL = `
 local w = redis.call('HMGET', KEYS[2], 'epoch', 'dueMs', 'will')
-if not w[1] then return {0} end
+if not w[1] or w[2] == '' then return {0} end
 local current = redis.call('HGET', KEYS[1], 'epoch')
 if current and tonumber(current) ~= tonumber(w[1]) then
   redis.call('DEL', KEYS[2])
@@ -154,6 +164,50 @@ tombstone(KEYS[1], KEYS[2], KEYS[3], s[1], ARGV[2])
 return {1, s[1], s[3]}
 `;
 
+/**
+ * KEYS registry. ARGV proxyId, nowMs, cutoff ('(' + nowMs - livenessMs). Records the heartbeat and claims (removes)
+ * up to 16 proxies not heard from since the cutoff. → {1 if proxyId was registered else 0, dead, lastSeenMs, …}
+ */
+const HEARTBEAT = `
+local known = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3], 'WITHSCORES', 'LIMIT', 0, 16)
+for i = 1, #dead, 2 do redis.call('ZREM', KEYS[1], dead[i]) end
+local reply = {known and 1 or 0}
+for i = 1, #dead do reply[#reply + 1] = dead[i] end
+return reply
+`;
+
+/**
+ * KEYS session, subs, cursors, will. ARGV proxyId (dead), nowMs, graceMs, tombstoneMs, SESSION_NEVER_EXPIRES.
+ * A session still connected through the dead proxy is disconnected now, as a save of what was last written; its
+ * armed will becomes due after its delay. → {0} (not connected there) | {1, epoch, sessionDueMs|'', willDueMs|''}
+ */
+const ORPHAN = `${TOMBSTONE}
+local s = redis.call('HMGET', KEYS[1], 'epoch', 'owner', 'disconnectedAtMs', 'expiryIntervalSeconds')
+if not s[1] or s[2] ~= ARGV[1] or s[3] then return {0} end
+local now = tonumber(ARGV[2])
+local grace = tonumber(ARGV[3])
+local willDue = ''
+local w = redis.call('HMGET', KEYS[4], 'epoch', 'dueMs', 'delayMs')
+if w[1] and tonumber(w[1]) == tonumber(s[1]) and w[2] == '' then
+  willDue = now + tonumber(w[3])
+  redis.call('HSET', KEYS[4], 'dueMs', willDue)
+  redis.call('PEXPIRE', KEYS[4], tonumber(w[3]) + grace)
+end
+local expiry = tonumber(s[4] or '0')
+if expiry == 0 then
+  tombstone(KEYS[1], KEYS[2], KEYS[3], s[1], ARGV[4])
+  return {1, s[1], '', willDue}
+end
+redis.call('HSET', KEYS[1], 'disconnectedAtMs', now)
+if expiry >= tonumber(ARGV[5]) then return {1, s[1], '', willDue} end
+local due = now + expiry * 1000
+redis.call('HSET', KEYS[1], 'expiresAtMs', due)
+for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], expiry * 1000 + grace) end
+return {1, s[1], due, willDue}
+`;
+
 /** A script and how many of its arguments are keys. */
 export interface LuaScript {
   readonly numberOfKeys: number;
@@ -166,10 +220,13 @@ export const SESSION_SCRIPTS = {
   shoalDelete: { numberOfKeys: 3, lua: DELETE },
   shoalUpdateHash: { numberOfKeys: 2, lua: UPDATE_HASH },
   shoalScheduleWill: { numberOfKeys: 2, lua: SCHEDULE_WILL },
+  shoalArmWill: { numberOfKeys: 2, lua: ARM_WILL },
   shoalCancelWill: { numberOfKeys: 2, lua: CANCEL_WILL },
   shoalClaim: { numberOfKeys: 1, lua: CLAIM },
   shoalTakeWill: { numberOfKeys: 2, lua: TAKE_WILL },
   shoalExpireSession: { numberOfKeys: 3, lua: EXPIRE_SESSION },
+  shoalHeartbeat: { numberOfKeys: 1, lua: HEARTBEAT },
+  shoalOrphan: { numberOfKeys: 4, lua: ORPHAN },
 } as const satisfies Record<string, LuaScript>;
 
 export type SessionScriptName = keyof typeof SESSION_SCRIPTS;

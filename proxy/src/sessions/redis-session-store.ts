@@ -2,13 +2,24 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { BackendUnavailableError } from '../errors.js';
 import type { Will } from '../protocol/will.js';
-import { DEFAULT_EXPIRY_BUCKETS, expiryBucketKey, expiryBucketOf, expiryMember, parseExpiryMember, sessionKeys, type ExpiryKind } from './redis-keys.js';
+import {
+  DEFAULT_EXPIRY_BUCKETS,
+  expiryBucketKey,
+  expiryBucketOf,
+  expiryMember,
+  ownerKey,
+  parseExpiryMember,
+  PROXY_REGISTRY_KEY,
+  sessionKeys,
+  type ExpiryKind,
+} from './redis-keys.js';
 import { SESSION_SCRIPTS, type SessionScriptName } from './redis-scripts.js';
 import { decodeSession, decodeWill, encodeState, encodeSubscription, encodeWill } from './session-codec.js';
 import { CorruptSessionError, StaleSessionError } from './session-errors.js';
 import {
   SESSION_NEVER_EXPIRES,
   type DueEntry,
+  type Heartbeat,
   type OpenedSession,
   type OpenOptions,
   type SessionCursors,
@@ -35,7 +46,10 @@ export interface RedisSessionStoreOptions {
   readonly tombstoneMs?: number;
 }
 
-const FENCED = z.union([z.tuple([z.literal(0)]), z.tuple([z.literal(1), z.string()])]);
+const FENCED = z.union([z.tuple([z.literal(0)]), z.tuple([z.literal(0), z.string()]), z.tuple([z.literal(1), z.string()])]);
+const HEARTBEAT = z.tuple([z.union([z.literal(0), z.literal(1)])]).rest(z.string());
+const DUE = z.union([z.literal(''), z.number()]);
+const ORPHANED = z.union([z.tuple([z.literal(0)]), z.tuple([z.literal(1), z.string(), DUE, DUE])]);
 const OPENED = z.union([
   z.tuple([z.number(), z.string(), z.string(), z.literal(0)]),
   z.tuple([z.number(), z.string(), z.string(), z.literal(1), z.string(), z.string(), z.string(), z.array(z.string()), z.array(z.string())]),
@@ -85,8 +99,13 @@ export class RedisSessionStore implements SessionStore {
     const k = sessionKeys(clientId);
     const keys = [k.session, k.subscriptions, k.cursors, k.will];
     const args = [options.cleanStart ? '1' : '0', options.proxyId, options.nowMs, options.protocolVersion, options.expiryIntervalSeconds];
-    const reply = this.parseReply(OPENED, clientId, await this.run('shoalOpen', keys, args));
+    // the owner's set names the sessions to orphan if this proxy dies (sent with the script: one round trip)
+    const owned = this.call(() => this.redis.sadd(ownerKey(options.proxyId), clientId));
+    const [scripted] = await Promise.all([this.run('shoalOpen', keys, args), owned]);
+    const reply = this.parseReply(OPENED, clientId, scripted);
     const [epoch, owner, endedWill] = reply;
+    // a takeover: the previous owner no longer holds it
+    if (owner !== '' && owner !== options.proxyId) await this.call(() => this.redis.srem(ownerKey(owner), clientId));
     const opened = {
       epoch,
       ...(owner === '' ? {} : { previousOwner: owner }),
@@ -108,14 +127,19 @@ export class RedisSessionStore implements SessionStore {
     args.push(never ? '' : expiresAtMs, never ? '' : expiryIntervalSeconds * 1000 + this.graceMs, encodeState(record));
     args.push(record.subscriptions.length, ...record.subscriptions.flatMap((s) => [s.topicFilter, encodeSubscription(s)]));
     args.push(...Object.entries(record.cursors).flat());
-    await this.fenced(clientId, epoch, 'shoalSave', [k.session, k.subscriptions, k.cursors], args);
+    await this.leaveOwner(clientId, await this.fenced(clientId, epoch, 'shoalSave', [k.session, k.subscriptions, k.cursors], args));
     // after the fenced write only: a stale proxy must not move the entry of the session's current owner
     if (!never) await this.enqueue('session', clientId, expiresAtMs);
   }
 
   async delete(clientId: string, epoch: number): Promise<void> {
     const k = sessionKeys(clientId);
-    await this.fenced(clientId, epoch, 'shoalDelete', [k.session, k.subscriptions, k.cursors], [epoch, this.tombstoneMs]);
+    await this.leaveOwner(clientId, await this.fenced(clientId, epoch, 'shoalDelete', [k.session, k.subscriptions, k.cursors], [epoch, this.tombstoneMs]));
+  }
+
+  /** The session is no longer connected through `owner` (from SAVE or DELETE): drop it from the owner's set. */
+  private async leaveOwner(clientId: string, owner: string | undefined): Promise<void> {
+    if (owner !== undefined && owner !== '') await this.call(() => this.redis.srem(ownerKey(owner), clientId));
   }
 
   async updateSubscriptions(clientId: string, epoch: number, change: SubscriptionChange): Promise<void> {
@@ -138,6 +162,11 @@ export class RedisSessionStore implements SessionStore {
     await this.enqueue('will', clientId, dueMs);
   }
 
+  async armWill(clientId: string, epoch: number, will: Will, delayMs: number): Promise<void> {
+    const k = sessionKeys(clientId);
+    await this.fenced(clientId, epoch, 'shoalArmWill', [k.session, k.will], [epoch, delayMs, encodeWill(will)]);
+  }
+
   async cancelWill(clientId: string, epoch: number): Promise<void> {
     const k = sessionKeys(clientId);
     await this.fenced(clientId, epoch, 'shoalCancelWill', [k.session, k.will], [epoch]);
@@ -158,6 +187,29 @@ export class RedisSessionStore implements SessionStore {
     }
     const settled = await Promise.all(claimed.map(({ kind, clientId }) => (kind === 'will' ? this.takeWill(clientId, nowMs) : this.expireSession(clientId, nowMs))));
     return settled.filter((entry) => entry !== undefined);
+  }
+
+  async heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<Heartbeat> {
+    const reply = this.parseReply(HEARTBEAT, proxyId, await this.run('shoalHeartbeat', [PROXY_REGISTRY_KEY], [proxyId, nowMs, `(${nowMs - livenessMs}`]));
+    const [known, ...dead] = reply;
+    return { known: known === 1, dead: pairs(dead).map(([id, lastSeenMs]) => ({ proxyId: id, lastSeenMs: Number(lastSeenMs) })) };
+  }
+
+  async orphanSessions(proxyId: string, nowMs: number, limit: number): Promise<number> {
+    const clientIds = await this.call(() => this.redis.spop(ownerKey(proxyId), limit));
+    await Promise.all(clientIds.map((clientId) => this.orphan(clientId, proxyId, nowMs)));
+    return clientIds.length;
+  }
+
+  private async orphan(clientId: string, proxyId: string, nowMs: number): Promise<void> {
+    const k = sessionKeys(clientId);
+    const keys = [k.session, k.subscriptions, k.cursors, k.will];
+    const args = [proxyId, nowMs, this.graceMs, this.tombstoneMs, SESSION_NEVER_EXPIRES];
+    const reply = this.parseReply(ORPHANED, clientId, await this.run('shoalOrphan', keys, args));
+    if (reply[0] === 0) return;
+    const [, , sessionDue, willDue] = reply;
+    if (sessionDue !== '') await this.enqueue('session', clientId, sessionDue);
+    if (willDue !== '') await this.enqueue('will', clientId, willDue);
   }
 
   async close(): Promise<void> {
@@ -199,9 +251,11 @@ export class RedisSessionStore implements SessionStore {
     await this.call(() => this.redis.zadd(bucket, dueMs, expiryMember(kind, clientId)));
   }
 
-  private async fenced(clientId: string, epoch: number, name: SessionScriptName, keys: string[], args: ScriptArg[]): Promise<void> {
+  /** Runs a fenced script; resolves with what it answered beside success (SAVE and DELETE: the owner). */
+  private async fenced(clientId: string, epoch: number, name: SessionScriptName, keys: string[], args: ScriptArg[]): Promise<string | undefined> {
     const reply = this.parseReply(FENCED, clientId, await this.run(name, keys, args));
     if (reply[0] === 1) throw new StaleSessionError(clientId, epoch, reply[1] === '' ? undefined : Number(reply[1]));
+    return reply[1];
   }
 
   private run(name: SessionScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {

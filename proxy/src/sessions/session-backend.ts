@@ -14,12 +14,14 @@ export interface SessionBackend {
   connected(): boolean;
   /** What `connected() === false` means, for `/readyz`. */
   readonly description: string;
+  /** The sessions live in this process only (the configured memory store): they end when the proxy stops. */
+  readonly endsWithProxy: boolean;
   close(): Promise<void>;
 }
 
 /** Builds the sessions part of the configuration: memory (one proxy) or Redis (the fleet). */
 export function createSessionBackend(config: ProxyConfig['sessions'], clock: Clock): SessionBackend {
-  if (config.store === 'memory') return memoryBackend(new MemorySessionStore(clock));
+  if (config.store === 'memory') return { ...memoryBackend(new MemorySessionStore(clock)), endsWithProxy: true };
   const options = {
     url: config.url,
     ...(config.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: config.commandTimeoutMs }),
@@ -31,6 +33,7 @@ export function createSessionBackend(config: ProxyConfig['sessions'], clock: Clo
     takeover,
     connected: () => store.connected,
     description: 'not connected to Redis',
+    endsWithProxy: false,
     close: async () => {
       await takeover.close();
       await store.close();
@@ -46,6 +49,7 @@ export function memoryBackend(store: SessionStore): SessionBackend {
     takeover,
     connected: () => true,
     description: 'sessions unavailable',
+    endsWithProxy: false,
     close: async () => {
       await takeover.close();
       await store.close();

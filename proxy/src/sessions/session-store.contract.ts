@@ -4,6 +4,7 @@
 // asserted as a value. Each test gets a fresh fixture: two stores over the same data, as two proxies.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { expiryIndexContract } from './session-expiry.contract.js';
+import { orphanedSessionsContract } from './session-orphans.contract.js';
 import { CorruptSessionError, StaleSessionError } from './session-errors.js';
 import { FIXTURE_OPTIONS, normalized, openOptions, PROXY_A, PROXY_B, rejection, sampleRecord, sampleWill, SUB_A, SUB_B, T0, type FixtureOptions } from './session-samples.js';
 import { SESSION_NEVER_EXPIRES, type SessionStore } from './session-store.js';
@@ -199,4 +200,5 @@ export function sessionStoreContract(name: string, factory: SessionStoreFactory)
   });
 
   expiryIndexContract(name, factory);
+  orphanedSessionsContract(name, factory);
 }

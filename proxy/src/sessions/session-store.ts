@@ -116,6 +116,14 @@ export type DueEntry =
       readonly error: CorruptSessionError;
     };
 
+/** What `heartbeat` found. */
+export interface Heartbeat {
+  /** The caller was registered: false at its first heartbeat, or when another proxy took it for dead meanwhile. */
+  readonly known: boolean;
+  /** Proxies claimed for dead by this caller, with their last heartbeat: orphan their sessions as of then. */
+  readonly dead: readonly { readonly proxyId: string; readonly lastSeenMs: number }[];
+}
+
 /**
  * Where sessions live between connections, shared by every proxy of a fleet (Redis) or serving one proxy and the
  * unit tests (memory); one contract test suite holds both to the same behaviour.
@@ -154,7 +162,14 @@ export interface SessionStore {
    * caller's clock, like `dueMs`) only bounds how long an unclaimed will is kept.
    */
   scheduleWill(clientId: string, epoch: number, dueMs: number, will: Will, nowMs: number): Promise<void>;
-  /** Drops the pending will of the session. */
+  /**
+   * Keeps the will of a connection while it is connected, armed: it has no due time and fires only if the proxy
+   * holding the connection dies (`orphanSessions`), `delayMs` after that. `scheduleWill` at an abnormal close
+   * replaces it, `cancelWill` at a normal one drops it; `open` treats it as any pending will (a clean start ends the
+   * session: `endedWill`).
+   */
+  armWill(clientId: string, epoch: number, will: Will, delayMs: number): Promise<void>;
+  /** Drops the pending (or armed) will of the session. */
   cancelWill(clientId: string, epoch: number): Promise<void>;
   /**
    * Claims up to `limit` entries due at `nowMs` (at most once each, fleet-wide) and returns those still live:
@@ -162,5 +177,16 @@ export interface SessionStore {
    * dies before acting on what it claimed loses it (at-most-once).
    */
   claimDue(nowMs: number, limit: number): Promise<DueEntry[]>;
+  /**
+   * Records that proxy `proxyId` is alive at `nowMs` and claims, at most once fleet-wide, the proxies not heard
+   * from for `livenessMs`: the caller orphans their sessions.
+   */
+  heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<Heartbeat>;
+  /**
+   * Ends up to `limit` of the sessions that `proxyId` (a dead proxy, or this proxy's previous life) held connected
+   * since `open`: each is disconnected at `nowMs` with what was last written (its expiry starts, as at `save`), and
+   * its armed will becomes due after its delay. Resolves with how many were looked at; 0 when none is left.
+   */
+  orphanSessions(proxyId: string, nowMs: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }

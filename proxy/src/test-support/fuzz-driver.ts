@@ -104,9 +104,7 @@ export class FuzzDriver {
     return this.connections % 16 === 0 ? input.clientId : `${input.clientId}-${this.connections}`;
   }
 
-  /** Fires the delayed wills still waiting (as a proxy does at shutdown), so their timers hold nothing after it. */
   async close(): Promise<void> {
-    this.harness.registry.close();
     await this.harness.close();
   }
 }

@@ -18,18 +18,24 @@ import { CursorFlusher } from '../protocol/cursor-flusher.js';
 import { noMetrics, type ProtocolMetrics } from '../protocol/ports.js';
 import { ConnectRateLimiter } from '../protocol/connect-rate-limit.js';
 import type { ListenerSecurity } from '../auth/listener-security.js';
+import { ExpiryPoller } from '../sessions/expiry-poller.js';
 import { MemorySessionStore } from '../sessions/memory-session-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { MemoryTakeoverBus, type TakeoverBus } from '../sessions/takeover-bus.js';
 
-/** A clock the test moves by hand. */
+/** A clock the test moves by hand; listeners hear each move (the harness polls the expiry index on it). */
 export class ManualClock implements Clock {
+  private readonly listeners = new Set<() => void>();
   constructor(private current = 1_700_000_000_000) {}
   now(): number {
     return this.current;
   }
   advance(ms: number): void {
     this.current += ms;
+    for (const listener of this.listeners) listener();
+  }
+  onAdvance(listener: () => void): void {
+    this.listeners.add(listener);
   }
 }
 
@@ -160,6 +166,8 @@ export class TestClient {
   }
 }
 
+const noop = (): void => undefined;
+
 export interface HarnessOptions {
   readonly limits?: Partial<ProxyLimits>;
   readonly admission?: () => Admission;
@@ -186,6 +194,8 @@ export class ProtocolHarness {
   readonly sessions = new MemorySessionStore(this.clock);
   readonly registry = new ClientRegistry();
   readonly ctx: ProxyContext;
+  /** Claims due wills and expired sessions each time the clock moves (no timer of its own). */
+  readonly expiry: ExpiryPoller;
   private readonly clients: TestClient[] = [];
 
   constructor(options: HarnessOptions = {}) {
@@ -211,6 +221,11 @@ export class ProtocolHarness {
       ...(options.security === undefined ? {} : { security: options.security }),
       ...(options.connectRate === true ? { connectRate: new ConnectRateLimiter(config.limits, this.clock) } : {}),
     };
+    const metrics = { willFired: noop, willLost: noop, sessionExpired: noop, corruptEntry: noop, sessionsOrphaned: noop };
+    const { sessions: store, log } = this.ctx;
+    const livenessMs = Number.MAX_SAFE_INTEGER; // harnesses sharing a store keep clocks of their own: none is ever dead
+    this.expiry = new ExpiryPoller({ store, router: this.broker, clock: this.clock, log, metrics, proxyId, livenessMs, intervalMs: 0, batchLimit: 100 });
+    this.clock.onAdvance(() => void this.expiry.poll());
   }
 
   /** A new client connection, connected with CONNECT (client id and any other CONNECT fields). */
@@ -235,6 +250,7 @@ export class ProtocolHarness {
 
   async close(): Promise<void> {
     for (const client of this.clients) client.destroy();
+    await this.expiry.close();
     await this.sessions.close();
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { authenticateConnect, revokeSubscriptions } from '../../auth/enforcement.js';
 import type { Message } from '../../backend/message.js';
-import type { Will } from '../will.js';
+import { willMessage, type Will } from '../will.js';
 import { ProtocolError } from '../../errors.js';
 import { StaleSessionError } from '../../sessions/session-errors.js';
 import { SESSION_NEVER_EXPIRES, type SessionRecord } from '../../sessions/session-store.js';
@@ -153,9 +153,8 @@ async function takeSession(client: ClientHandler, negotiated: Negotiated): Promi
   const { ctx, conn } = client;
   const { clientId } = negotiated;
   await ctx.registry.claim(clientId, client);
-  // a will waiting for this session: a resumed session cancels it [MQTT-3.1.3-9], a clean start ends the session
-  if (negotiated.cleanStart) ctx.registry.fireWillNow(clientId);
-  else ctx.registry.cancelWill(clientId);
+  // a will waiting for this session in the store: open drops it when it resumes the session [MQTT-3.1.3-9], and
+  // hands it back as endedWill when a clean start (or expiry) ended the session
   const opened = await ctx.sessions.open(clientId, {
     cleanStart: negotiated.cleanStart,
     proxyId: ctx.proxyId,
@@ -170,12 +169,25 @@ async function takeSession(client: ClientHandler, negotiated: Negotiated): Promi
     ctx.takeover.notify(owner, clientId, opened.epoch).catch((err: unknown) => ctx.log.warn({ err, clientId, owner }, 'takeover not sent'));
   }
   if (opened.endedWill !== undefined) publishEndedWill(client, opened.endedWill);
+  await armWill(client, negotiated);
   if (conn.isClosed || !ctx.registry.holds(clientId, client)) {
     // gone or taken over meanwhile: leave the session as it was found, with its expiry running again
     await releaseUnused(client, opened.record);
     return undefined;
   }
   return { record: opened.record };
+}
+
+/**
+ * Leaves the will in the store before CONNACK, armed: if this proxy dies with the connection open, another proxy
+ * publishes it after its delay (the session's expiry bounds the delay, as at a close) [MQTT-3.1.2-8].
+ */
+async function armWill(client: ClientHandler, negotiated: Negotiated): Promise<void> {
+  const { will, epoch } = client;
+  if (will === undefined || epoch === undefined) return;
+  const delayMs = Math.min(will.delaySeconds, negotiated.sessionExpirySeconds) * 1000;
+  await client.ctx.sessions.armWill(negotiated.clientId, epoch, will, delayMs);
+  client.willArmed = true;
 }
 
 /** Stores back a session this connection opened but never used. */
@@ -194,9 +206,8 @@ async function releaseUnused(client: ClientHandler, record: SessionRecord | unde
 /** A will the store kept for a session that ended (clean start, or expired meanwhile): it is due now. */
 function publishEndedWill(client: ClientHandler, will: Will): void {
   const { ctx } = client;
-  const expiry = will.expirySeconds === undefined ? {} : { expiresAtMs: ctx.clock.now() + will.expirySeconds * 1000 };
   ctx.router
-    .publish({ ...will.message, ...expiry }, { messageId: ctx.nextMessageId() })
+    .publish(willMessage(will, ctx.clock.now()), { messageId: ctx.nextMessageId() })
     .catch((err: unknown) => ctx.log.warn({ err, topic: will.message.topic }, 'will not published'));
 }
 

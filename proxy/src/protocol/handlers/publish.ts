@@ -130,7 +130,9 @@ async function storeAndAcknowledge(client: ClientHandler, packet: IPublishPacket
     ctx.metrics.publishFailed(packet.qos);
     if (!client.isV5) throw err; // v3 cannot refuse a message: close, the client sends it again
     ctx.log.warn({ err, clientId: client.clientId }, 'publish not stored');
-    reply({ cmd: ackType, messageId: packetId, reasonCode: ReasonCode.UnspecifiedError });
+    // 0x80, not 0x97 Quota Exceeded: the client is within every quota; the owning shard did not store the message
+    const properties = client.problemInformation ? { properties: { reasonString: 'message not stored' } } : {};
+    reply({ cmd: ackType, messageId: packetId, reasonCode: ReasonCode.UnspecifiedError, ...properties });
   } finally {
     client.inboundPending -= 1;
     client.storeSettled();
