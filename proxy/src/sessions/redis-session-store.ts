@@ -85,6 +85,8 @@ export class RedisSessionStore implements SessionStore {
       maxRetriesPerRequest: 1,
       disconnectTimeout: 200, // close() need not wait 2 s for a socket that never connected
       retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+      // the commands of one event-loop turn (many CONNECTs at once) go out in one write
+      enableAutoPipelining: true,
     });
     this.redis.on('error', () => undefined); // failures surface as rejected commands; reconnecting is ioredis's job
     for (const [name, script] of Object.entries(SESSION_SCRIPTS)) this.redis.defineCommand(name, script);
