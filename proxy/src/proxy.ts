@@ -7,6 +7,7 @@ import { Broker } from './broker/broker.js';
 import { systemClock, type Clock } from './clock.js';
 import { createRingSource, type RingSource } from './config/ring-source.js';
 import type { ProxyConfig } from './config/schema.js';
+import { drainClients } from './drain/client-drain.js';
 import { createMessageIds } from './message-ids.js';
 import { OpsServer } from './observability/http-server.js';
 import { ProxyMetrics } from './observability/metrics.js';
@@ -14,7 +15,6 @@ import { ClientHandler } from './protocol/client-handler.js';
 import { ClientRegistry } from './protocol/client-registry.js';
 import { Connection, type PeerIdentity } from './protocol/connection.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
-import { ReasonCode } from './protocol/reason-codes.js';
 import type { RingDocument } from './routing/ring-document.js';
 import { RoutingTable } from './routing/routing-table.js';
 import { TcpListener } from './server/tcp-listener.js';
@@ -111,13 +111,23 @@ export class ShoalProxy {
     return undefined;
   }
 
-  /** Drains and stops: not ready, stop accepting, disconnect clients, close shards and stores. */
+  /**
+   * Drains and stops: not ready (and, after `drain.notReadyDelayMs`, stop accepting), disconnect the clients at
+   * `drain.disconnectRatePerSecond` (v5: 0x8B, or 0x9C with the Server Reference), wait for their in-flight
+   * stores, fire this proxy's pending wills, close shards and stores.
+   */
   async close(): Promise<void> {
+    const { drain } = this.deps.config;
     this.draining = true;
     clearTimeout(this.transitionTimer);
     this.ring.close();
-    await Promise.all(this.listeners.map((l) => l.close()));
-    await Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerShuttingDown)));
+    if (drain.notReadyDelayMs > 0 && this.handlers.size > 0) await new Promise((resolve) => setTimeout(resolve, drain.notReadyDelayMs));
+    // stop accepting now; a listener's close settles only once its last connection has ended
+    const listenersClosed = Promise.all(this.listeners.map((l) => l.close()));
+    const settleMs = this.deps.config.nats.publishTimeoutMs + 1_000;
+    const report = await drainClients([...this.handlers], { ...drain, settleMs }, this.clock);
+    this.deps.log.info({ ...report }, 'clients drained');
+    await listenersClosed;
     this.registry.close();
     await this.backend?.close();
     await this.sessions.close();

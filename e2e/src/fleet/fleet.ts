@@ -46,6 +46,8 @@ export interface FleetOptions {
   readonly proxyReadyTimeoutMs?: number;
   /** Extra environment for the proxies (e.g. LOG_LEVEL); the parent's environment is passed too. */
   readonly proxyEnv?: Readonly<Record<string, string>>;
+  /** Top-level sections added to every proxy's configuration document (e.g. `drain`, `connectAdmission`). */
+  readonly proxyConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** Endpoints of proxy `i` (fixed by the config whether or not the proxy runs). */
@@ -218,7 +220,7 @@ export async function startFleet(config: FleetConfig, options: FleetOptions = {}
     const endpoints = proxyEndpoints[i];
     if (endpoints === undefined) throw new RangeError(`no proxy ${i} in a fleet of ${config.proxies}`);
     const configFile = join(state, `${endpoints.id}.json`);
-    writeFileAtomic(configFile, `${JSON.stringify(buildProxyConfig(config, i, ringFile), null, 2)}\n`);
+    writeFileAtomic(configFile, `${JSON.stringify({ ...buildProxyConfig(config, i, ringFile), ...options.proxyConfig }, null, 2)}\n`);
     return startProcess({
       name: endpoints.id,
       command: process.execPath,

@@ -4,19 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { FleetConfig } from '../../src/fleet/fleet-config.js';
-import { startFleet, type Fleet } from '../../src/fleet/fleet.js';
+import { startFleet, type Fleet, type FleetOptions } from '../../src/fleet/fleet.js';
 import { freeFleetPorts } from '../../src/fleet/free-ports.js';
 import { httpGet } from '../../src/processes/child-process.js';
 
-/** Starts a fleet of `proxies` proxies and `shards` shards on free ports. */
-export async function startTestFleet(proxies = 2, shards = 3): Promise<Fleet> {
+/** Starts a fleet of `proxies` proxies and `shards` shards on free ports (`options` for the rest). */
+export async function startTestFleet(proxies = 2, shards = 3, options: FleetOptions = {}): Promise<Fleet> {
   const config: FleetConfig = {
     proxies,
     shards,
     ...(await freeFleetPorts(Math.max(proxies, shards))),
     stateDir: mkdtempSync(join(tmpdir(), 'shoal-fleet-')),
   };
-  return startFleet(config, { proxyEnv: { SHOAL_LOG_LEVEL: 'warn' } });
+  return startFleet(config, { proxyEnv: { SHOAL_LOG_LEVEL: 'warn' }, ...options });
 }
 
 /** An MQTT.js client connected to proxy `i` of the fleet (TCP, or WebSocket with `ws: true`). */

@@ -52,6 +52,12 @@ export function buildProxyConfigDocument(cluster: ResolvedCluster): ProxyConfigD
       messageMaxBytes: quantityToBytes(retention.maxBytesPerShard),
       streamReplicas: shards.replicas,
     },
+    drain: {
+      notReadyDelayMs: proxy.drain.notReadyDelaySeconds * 1000,
+      disconnectRatePerSecond: proxy.drain.disconnectRatePerSecond,
+      timeoutMs: proxy.drain.timeoutSeconds * 1000,
+      ...(proxy.drain.serverReference === undefined ? {} : { serverReference: proxy.drain.serverReference }),
+    },
     logLevel: 'info',
   };
   const checked = DocumentSchema.safeParse(document);
