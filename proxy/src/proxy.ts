@@ -13,6 +13,7 @@ import { OpsServer } from './observability/http-server.js';
 import { ProxyMetrics } from './observability/metrics.js';
 import { ClientHandler } from './protocol/client-handler.js';
 import { ClientRegistry } from './protocol/client-registry.js';
+import { ConnectAdmission } from './protocol/connect-admission.js';
 import { Connection, type PeerIdentity } from './protocol/connection.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
 import type { RingDocument } from './routing/ring-document.js';
@@ -185,6 +186,7 @@ export class ShoalProxy {
       registry: this.registry,
       takeover: this.sessions.takeover,
       admission: () => this.admission(),
+      connectAdmission: new ConnectAdmission(config.connectAdmission, metrics),
       nextMessageId: this.messageIds,
     };
     this.useTable(ring, table);

@@ -4,6 +4,7 @@ import type { ProxyLimits } from '../config/schema.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { TakeoverBus } from '../sessions/takeover-bus.js';
 import type { ClientRegistry } from './client-registry.js';
+import type { ConnectAdmission } from './connect-admission.js';
 import type { MessageRouter, ProtocolMetrics } from './ports.js';
 
 /** Why the proxy refuses new connections right now, if it does. */
@@ -23,6 +24,8 @@ export interface ProxyContext {
   readonly takeover: TakeoverBus;
   /** Whether a CONNECT may be accepted now (ring loaded, not draining, below the connection limit). */
   admission(): Admission;
+  /** Bounded concurrent session opens with a bounded FIFO wait (reconnect storms). */
+  readonly connectAdmission: ConnectAdmission;
   /** A fresh de-duplication id for a stored message. */
   nextMessageId(): string;
 }

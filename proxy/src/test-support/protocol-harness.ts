@@ -7,11 +7,12 @@ import type { MessageBackend } from '../backend/message-backend.js';
 import { Broker } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
 import { parseProxyConfig } from '../config/load.js';
-import type { ProxyLimits } from '../config/schema.js';
+import type { ConnectAdmissionConfig, ProxyLimits } from '../config/schema.js';
 import { createMessageIds } from '../message-ids.js';
 import { silentLogger } from '../observability/logger.js';
 import { ClientHandler } from '../protocol/client-handler.js';
 import { ClientRegistry } from '../protocol/client-registry.js';
+import { ConnectAdmission } from '../protocol/connect-admission.js';
 import { Connection } from '../protocol/connection.js';
 import type { Admission, ProxyContext } from '../protocol/context.js';
 import { noMetrics } from '../protocol/ports.js';
@@ -155,6 +156,8 @@ export class TestClient {
 export interface HarnessOptions {
   readonly limits?: Partial<ProxyLimits>;
   readonly admission?: () => Admission;
+  /** Concurrent session opens and their queue. @default the configuration's defaults */
+  readonly connectAdmission?: ConnectAdmissionConfig;
   /** Puts a backend in front of the memory one, e.g. a GatedBackend whose stores the test settles by hand. */
   readonly backend?: (memory: MemoryBackend) => MessageBackend;
   /** This proxy's id. @default 'test' */
@@ -192,6 +195,7 @@ export class ProtocolHarness {
       registry: this.registry,
       takeover,
       admission: options.admission ?? ((): Admission => 'accept'),
+      connectAdmission: new ConnectAdmission(options.connectAdmission ?? config.connectAdmission),
       nextMessageId: createMessageIds(),
     };
   }
