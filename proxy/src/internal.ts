@@ -13,3 +13,5 @@ export type { RingDocument, RingDocumentInput, ShardSpec } from './routing/ring-
 export type { DeliveredMessage, Message, QoS } from './backend/message.js';
 export type { DeliveryHandler, InterestKey, MessageBackend, PublishOptions } from './backend/message-backend.js';
 export { filterToSubjects, subjectToTopic, topicToSubject } from './routing/subject-mapping.js';
+export { copyMovedRetained, movedFraction } from './ring-transition/retained-copier.js';
+export type { RetainedCopyOptions, RetainedCopyReport } from './ring-transition/retained-copier.js';
