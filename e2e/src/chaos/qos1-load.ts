@@ -140,22 +140,32 @@ export class Qos1Load {
    */
   async probe(timeoutMs: number): Promise<number> {
     const started = Date.now();
-    const attempt = async (): Promise<void> => {
-      await Promise.all([connected(this.subscriber), ...this.publishers.map(connected)]);
-      await Promise.all(
-        this.publishers.map((client, i) => {
-          const id = `${PROBE}${(this.probes += 1)}`;
-          const arrived = new Promise<void>((resolve) => this.probeWaiters.set(id, resolve));
+    let stopped = false;
+    // one probe per publisher, sent again every second until one arrives (a PUBLISH refused while a stream
+    // elects a leader, or sent just before a proxy died, would otherwise never arrive)
+    const through = async (client: MqttClient, i: number): Promise<void> => {
+      for (let arrived = false; !arrived && !stopped; ) {
+        await connected(client);
+        const id = `${PROBE}${(this.probes += 1)}`;
+        let timer: NodeJS.Timeout | undefined;
+        arrived = await new Promise<boolean>((resolve) => {
+          this.probeWaiters.set(id, () => resolve(true));
+          timer = setTimeout(() => resolve(false), 1_000);
           client.publish(`${this.options.prefix}/${PROBE}/p${i}`, id, { qos: 1 });
-          return arrived;
-        }),
-      );
+        });
+        clearTimeout(timer);
+      }
+    };
+    const attempt = async (): Promise<void> => {
+      await connected(this.subscriber);
+      await Promise.all(this.publishers.map(through));
     };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no traffic within ${timeoutMs} ms`)), timeoutMs)));
     try {
       await Promise.race([attempt(), timeout]);
     } finally {
+      stopped = true;
       clearTimeout(timer);
       this.probeWaiters.clear();
     }

@@ -23,7 +23,8 @@ function portFree(port: number): Promise<boolean> {
 export async function freeFleetPorts(perBlock: number): Promise<FleetPorts> {
   if (perBlock > 10) throw new RangeError('at most 10 proxies or shards per block');
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 400) * 100;
+    // below Linux's ephemeral range (32768+): a client's source port must not take a port of a shard started later
+    const base = 20_000 + Math.floor(Math.random() * 120) * 100;
     const ports = Array.from({ length: 7 * perBlock }, (_, k) => base + Math.floor(k / perBlock) * 10 + (k % perBlock));
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) {
       return { mqttPort: base, wsPort: base + 10, metricsPort: base + 20, natsPort: base + 30, natsHttpPort: base + 40, redisPort: base + 50, natsClusterPort: base + 60 };
