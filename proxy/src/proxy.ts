@@ -10,6 +10,7 @@ import type { ProxyConfig } from './config/schema.js';
 import { drainClients } from './drain/client-drain.js';
 import { createMessageIds } from './message-ids.js';
 import { OpsServer } from './observability/http-server.js';
+import { podDeletionCostFor, type PodDeletionCost } from './observability/pod-deletion-cost.js';
 import { ProxyMetrics } from './observability/metrics.js';
 import { ClientHandler } from './protocol/client-handler.js';
 import { ClientRegistry } from './protocol/client-registry.js';
@@ -72,6 +73,7 @@ export class ShoalProxy {
   private document: RingDocument | undefined;
   private table: RoutingTable | undefined;
   private transitionTimer: NodeJS.Timeout | undefined;
+  private deletionCost: PodDeletionCost | undefined;
   private draining = false;
   private ports: BoundPorts = { http: 0 };
 
@@ -95,7 +97,10 @@ export class ShoalProxy {
     const ring = await proxy.loadRing();
     proxy.startBackend(ring);
     await proxy.startListeners();
-    deps.log.info({ ports: proxy.ports, ring: ring.version, ringSource: proxy.ring.description }, 'proxy started');
+    proxy.deletionCost = podDeletionCostFor(deps.config, () => proxy.handlers.size, deps.log);
+    proxy.deletionCost?.start();
+    const deletionCost = proxy.deletionCost?.description;
+    deps.log.info({ ports: proxy.ports, ring: ring.version, ringSource: proxy.ring.description, deletionCost }, 'proxy started');
     return proxy;
   }
 
@@ -120,6 +125,7 @@ export class ShoalProxy {
   async close(): Promise<void> {
     const { drain } = this.deps.config;
     this.draining = true;
+    this.deletionCost?.close();
     clearTimeout(this.transitionTimer);
     this.ring.close();
     if (drain.notReadyDelayMs > 0 && this.handlers.size > 0) await new Promise((resolve) => setTimeout(resolve, drain.notReadyDelayMs));

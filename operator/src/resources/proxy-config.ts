@@ -58,6 +58,8 @@ export function buildProxyConfigDocument(cluster: ResolvedCluster): ProxyConfigD
       timeoutMs: proxy.drain.timeoutSeconds * 1000,
       ...(proxy.drain.serverReference === undefined ? {} : { serverReference: proxy.drain.serverReference }),
     },
+    // with an HPA, each proxy keeps its pod's deletion cost at its connection count: scale-down removes the emptiest
+    ...(proxy.autoscaling.enabled ? { podDeletionCost: { intervalMs: 30_000 } } : {}),
     logLevel: 'info',
   };
   const checked = DocumentSchema.safeParse(document);

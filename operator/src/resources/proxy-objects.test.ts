@@ -32,6 +32,11 @@ describe('proxy access', () => {
       metadata: meta('demo-proxy'),
       rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['demo-ring'], verbs: ['get', 'list', 'watch'] }],
     });
+    // with autoscaling, the proxies write their pod's deletion cost: patch on pods, nothing more
+    const autoscaled = resolvedCluster({ proxy: { autoscaling: { enabled: true } } });
+    expect(buildProxyRole(autoscaled).rules?.[1]).toEqual({ apiGroups: [''], resources: ['pods'], verbs: ['patch'] });
+    expect(buildProxyConfigDocument(autoscaled).podDeletionCost).toEqual({ intervalMs: 30_000 });
+    expect(buildProxyConfigDocument(cluster).podDeletionCost).toBeUndefined();
     expect(buildProxyRoleBinding(cluster)).toEqual({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -111,6 +116,7 @@ describe('disruption budget and autoscaler', () => {
             pods: { metric: { name: 'shoal_proxy_connections' }, target: { type: 'AverageValue', averageValue: '80000' } },
           },
         ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 600, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] } },
       },
     });
   });

@@ -178,6 +178,21 @@ const ConnectAdmission = z.strictObject({
   maxWaitMs: z.int().min(1).max(60_000).default(10_000),
 });
 
+/**
+ * The proxy keeps `controller.kubernetes.io/pod-deletion-cost` of its own pod at its connection count, so a
+ * scale-down removes the emptiest proxy first (docs/autoscaling.md). Needs `patch` on pods (the operator's Role).
+ */
+const PodDeletionCost = z.strictObject({
+  /** How often the count is compared with the annotation (written only when it changed by ≥ 10%). */
+  intervalMs: z.int().min(500).max(3_600_000).default(30_000),
+  /** The pod's name; the proxy id (the operator sets it from metadata.name) when absent. */
+  podName: z.string().min(1).max(253).optional(),
+  /** The pod's namespace; the ring ConfigMap's when absent. */
+  namespace: z.string().min(1).max(63).optional(),
+  /** The API server; the ring's (in a pod: its ServiceAccount) when absent. */
+  apiServer: ApiServer.optional(),
+});
+
 export const ProxyConfig = z.strictObject({
   /** Identity of this proxy in logs, metrics and session ownership; defaults to the host name. */
   proxyId: z.string().min(1).max(253),
@@ -193,6 +208,7 @@ export const ProxyConfig = z.strictObject({
   nats: Nats.prefault({}),
   drain: Drain.prefault({}),
   connectAdmission: ConnectAdmission.prefault({}),
+  podDeletionCost: PodDeletionCost.optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ProxyConfig = z.infer<typeof ProxyConfig>;
