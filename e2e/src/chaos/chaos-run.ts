@@ -49,7 +49,8 @@ async function round(fleet: Fleet, fault: Fault, n: number, options: ChaosOption
     publishers: options.publishers,
     ratePerSecond: options.ratePerSecond,
     publisherStart: n,
-    subscriberStart: n + 1,
+    // proxy 2n mod P: with 3 proxies, rounds 0, 3, 6, 9 kill the subscriber's proxy (faults.ts kills n mod P)
+    subscriberStart: 2 * n,
   });
   try {
     await load.probe(30_000);

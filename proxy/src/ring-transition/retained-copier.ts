@@ -42,6 +42,8 @@ export interface RetainedCopyOptions {
   readonly timeoutMs?: number;
   /** Connection name on the shards (their /connz shows it). @default 'shoal-retained-copier' */
   readonly name?: string;
+  /** Where to dial a shard. @default the shard's ring URLs */
+  readonly urlsOf?: (shard: ShardSpec) => readonly string[];
 }
 
 /** JetStream's error code for a failed "expected last subject sequence". */
@@ -72,7 +74,7 @@ export async function copyMovedRetained(options: RetainedCopyOptions): Promise<R
   const link = async (shard: ShardSpec): Promise<NatsConnection> => {
     let nc = connections.get(shard.id);
     if (nc === undefined) {
-      nc = await connect({ servers: shard.urls, name: options.name ?? 'shoal-retained-copier', timeout: 5_000 });
+      nc = await connect({ servers: [...(options.urlsOf?.(shard) ?? shard.urls)], name: options.name ?? 'shoal-retained-copier', timeout: 5_000 });
       connections.set(shard.id, nc);
     }
     return nc;
