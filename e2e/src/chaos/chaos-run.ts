@@ -15,6 +15,8 @@ export interface ChaosOptions {
   readonly publishers: number;
   /** Messages per second per publisher. */
   readonly ratePerSecond: number;
+  /** Longest wait for traffic to flow again after a fault. @default 20000 */
+  readonly recoveryTimeoutMs?: number;
   /** Called after every round (progress on the terminal). */
   readonly onRound?: (fault: Fault, round: number, result: RoundResult) => void;
 }
@@ -23,7 +25,10 @@ export interface RoundResult {
   readonly acknowledged: number;
   readonly lost: number;
   readonly duplicated: number;
-  /** From the end of the fault (process gone, restart done, ring switched) until a probe from every publisher arrived. */
+  /**
+   * From the end of the fault (process gone, restart done, ring switched) until a probe from every publisher
+   * arrived; NaN when that did not happen within `recoveryTimeoutMs` (the round's counts are still taken).
+   */
   readonly recoveryMs: number;
   /** How long the fault itself took (a rolling restart, a ring transition). */
   readonly faultMs: number;
@@ -58,7 +63,7 @@ async function round(fleet: Fleet, fault: Fault, n: number, options: ChaosOption
     const started = Date.now();
     await fault.inject(fleet, n);
     const faultMs = Date.now() - started;
-    const recoveryMs = await load.probe(60_000);
+    const recoveryMs = await load.probe(options.recoveryTimeoutMs ?? 20_000).catch(() => Number.NaN);
     await pause(options.trafficMs);
     load.pause();
     const counts = await load.settle(options.settleMs);
@@ -94,10 +99,12 @@ export function chaosTable(results: readonly FaultResult[]): string {
     const sum = (f: (r: RoundResult) => number): number => rounds.reduce((total, r) => total + f(r), 0);
     const sorted = (f: (r: RoundResult) => number): number[] => rounds.map(f).sort((a, b) => a - b);
     const p50 = (values: number[]): number => values[Math.floor(values.length / 2)] ?? Number.NaN;
-    const recovery = sorted((r) => r.recoveryMs);
+    const recovery = rounds.map((r) => r.recoveryMs).filter((ms) => !Number.isNaN(ms)).sort((a, b) => a - b);
+    const stuck = rounds.length - recovery.length;
+    const recoveryText = `${recovery.length === 0 ? '-' : `${p50(recovery)} / ${recovery.at(-1) ?? ''}`}${stuck === 0 ? '' : ` (no traffic in ${stuck} rounds)`}`;
     rows.push(
       `| ${fault.name} | ${rounds.length} | ${sum((r) => r.acknowledged)} | ${sum((r) => r.lost)} | ${sum((r) => r.duplicated)} | ` +
-        `${p50(recovery)} / ${recovery.at(-1) ?? Number.NaN} | ${p50(sorted((r) => r.faultMs))} | ${fault.needsReplay ? 'yes' : 'no'} |`,
+        `${recoveryText} | ${p50(sorted((r) => r.faultMs))} | ${fault.needsReplay ? 'yes' : 'no'} |`,
     );
   }
   return rows.join('\n');
