@@ -36,6 +36,17 @@ function parseArgs(argv: readonly string[]): Args {
   };
 }
 
+/** The CONNECT packet of each client id, generated once (the reconnect path does as little as it can). */
+const connectPackets = new Map<string, Buffer>();
+function connectPacket(clientId: string): Buffer {
+  let packet = connectPackets.get(clientId);
+  if (packet === undefined) {
+    packet = mqtt.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: false, keepalive: 600 });
+    connectPackets.set(clientId, packet);
+  }
+  return packet;
+}
+
 /** Connects one client; resolves with its socket once CONNACK accepted it, or undefined. */
 function connectClient(port: number, clientId: string, source: string): Promise<Socket | undefined> {
   return new Promise((resolve) => {
@@ -48,7 +59,7 @@ function connectClient(port: number, clientId: string, source: string): Promise<
       resolve(ok ? socket : undefined);
     };
     socket.once('connect', () => {
-      socket.write(mqtt.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: false, keepalive: 600 }));
+      socket.write(connectPacket(clientId));
     });
     socket.once('data', (chunk: Buffer) => finish(chunk[0] === 0x20 && chunk[3] === 0));
     socket.on('error', () => finish(false));
