@@ -23,7 +23,8 @@ function describe(fleet: Fleet, config: FleetConfig): string {
   }
   for (let i = 0; i < config.shards; i += 1) {
     const shard = fleet.shard(i);
-    rows.push([`shard-${i}`, shard?.url ?? '-', shard?.monitorUrl ?? '-', shard === undefined ? '' : logName(shard.logFile)]);
+    const urls = fleet.shardGroup(i)?.urls.join(',');
+    rows.push([`shard-${i}`, urls ?? '-', shard?.monitorUrl ?? '-', shard === undefined ? '' : logName(shard.logFile)]);
   }
   const redis = fleet.redis();
   rows.push(['redis', redis?.url ?? '-', '', redis === undefined ? '' : logName(redis.logFile)]);

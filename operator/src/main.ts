@@ -15,6 +15,7 @@ import { realSchedule, WorkQueue } from './controller/work-queue.js';
 import { ClientNodeKubeClient } from './kube/client-node-kube-client.js';
 import { InformerWatch } from './kube/client-node-watch.js';
 import { createLogger } from './observability/logger.js';
+import { NatsRetainedCopier } from './nats/nats-retained-copier.js';
 import { NatsStreamEnsurer } from './nats/nats-stream-ensurer.js';
 import { OperatorMetrics } from './observability/metrics.js';
 import { OWNED_KINDS } from './resources/desired-state.js';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     events: new KubeEventRecorder({ kube, clock: systemClock, log, component: 'shoal-operator' }),
     images: config.images,
     streams: new NatsStreamEnsurer(),
+    retained: new NatsRetainedCopier(),
     shardUrlOverrides: config.shardUrlOverrides,
   });
   const controller = new Controller({

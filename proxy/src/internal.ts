@@ -16,3 +16,5 @@ export { filterToSubjects, subjectToTopic, topicToSubject } from './routing/subj
 export { signJwt } from './auth/jwt-sign.js';
 export type { JwtAlgorithm } from './auth/jwks.js';
 export { hashPassword } from './auth/password-hash.js';
+export { copyMovedRetained, movedFraction } from './ring-transition/retained-copier.js';
+export type { RetainedCopyOptions, RetainedCopyReport } from './ring-transition/retained-copier.js';

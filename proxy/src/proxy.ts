@@ -10,15 +10,18 @@ import { CursorFlusher } from './protocol/cursor-flusher.js';
 import { systemClock, type Clock } from './clock.js';
 import { createRingSource, type RingSource } from './config/ring-source.js';
 import type { ProxyConfig } from './config/schema.js';
+import { drainClients } from './drain/client-drain.js';
 import { createMessageIds } from './message-ids.js';
 import { OpsServer } from './observability/http-server.js';
+import { podDeletionCostFor, type PodDeletionCost } from './observability/pod-deletion-cost.js';
 import { ProxyMetrics } from './observability/metrics.js';
 import { ClientHandler } from './protocol/client-handler.js';
 import { ClientRegistry } from './protocol/client-registry.js';
 import { ConnectRateLimiter } from './protocol/connect-rate-limit.js';
+import { ConnectAdmission } from './protocol/connect-admission.js';
+import { ReasonCode } from './protocol/reason-codes.js';
 import { Connection, type PeerIdentity } from './protocol/connection.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
-import { ReasonCode } from './protocol/reason-codes.js';
 import type { RingDocument } from './routing/ring-document.js';
 import { RoutingTable } from './routing/routing-table.js';
 import { TcpListener } from './server/tcp-listener.js';
@@ -78,6 +81,7 @@ export class ShoalProxy {
   private document: RingDocument | undefined;
   private table: RoutingTable | undefined;
   private transitionTimer: NodeJS.Timeout | undefined;
+  private deletionCost: PodDeletionCost | undefined;
   private draining = false;
   private securities: ListenerSecurities | undefined;
   private ports: BoundPorts = { http: 0 };
@@ -104,7 +108,10 @@ export class ShoalProxy {
     proxy.startBackend(ring);
     await proxy.expiry?.start(); // heartbeat registered before any connection of this life opens a session
     await proxy.startListeners();
-    deps.log.info({ ports: proxy.ports, ring: ring.version, ringSource: proxy.ring.description }, 'proxy started');
+    proxy.deletionCost = podDeletionCostFor(deps.config, () => proxy.handlers.size, deps.log);
+    proxy.deletionCost?.start();
+    const deletionCost = proxy.deletionCost?.description;
+    deps.log.info({ ports: proxy.ports, ring: ring.version, ringSource: proxy.ring.description, deletionCost }, 'proxy started');
     return proxy;
   }
 
@@ -121,13 +128,24 @@ export class ShoalProxy {
     return undefined;
   }
 
-  /** Drains and stops: not ready, stop accepting, disconnect clients, close shards and stores. */
+  /**
+   * Drains and stops: not ready (and, after `drain.notReadyDelayMs`, stop accepting), disconnect the clients at
+   * `drain.disconnectRatePerSecond` (v5: 0x8B, or 0x9C with the Server Reference), wait for their in-flight
+   * stores, fire this proxy's pending wills, close shards and stores.
+   */
   async close(): Promise<void> {
+    const { drain } = this.deps.config;
     this.draining = true;
+    this.deletionCost?.close();
     clearTimeout(this.transitionTimer);
     this.ring.close();
-    await Promise.all(this.listeners.map((l) => l.close()));
-    await Promise.all([...this.handlers].map((h) => h.disconnect(ReasonCode.ServerShuttingDown)));
+    if (drain.notReadyDelayMs > 0 && this.handlers.size > 0) await new Promise((resolve) => setTimeout(resolve, drain.notReadyDelayMs));
+    // stop accepting now; a listener's close settles only once its last connection has ended
+    const listenersClosed = Promise.all(this.listeners.map((l) => l.close()));
+    const settleMs = this.deps.config.nats.publishTimeoutMs + 1_000;
+    const report = await drainClients([...this.handlers], { ...drain, settleMs }, this.clock);
+    this.deps.log.info({ ...report }, 'clients drained');
+    await listenersClosed;
     this.cursorFlusher.stop();
     this.securities?.close();
     if (this.sessions.endsWithProxy) await this.expiry?.fireAll(); // sessions in memory end with the proxy
@@ -193,6 +211,7 @@ export class ShoalProxy {
       offline: config.offline,
       cursorFlusher: this.cursorFlusher,
       admission: () => this.admission(),
+      connectAdmission: new ConnectAdmission(config.connectAdmission, metrics),
       nextMessageId: this.messageIds,
       connectRate: new ConnectRateLimiter(config.limits, this.clock),
     };

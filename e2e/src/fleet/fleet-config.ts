@@ -33,6 +33,8 @@ const FleetEnv = z.object({
   SHOAL_NATS_PORT: EnvPort('SHOAL_NATS_PORT', 4222),
   SHOAL_NATS_HTTP_PORT: EnvPort('SHOAL_NATS_HTTP_PORT', 8222),
   SHOAL_REDIS_PORT: EnvPort('SHOAL_REDIS_PORT', 6379),
+  SHOAL_SHARD_REPLICAS: envInt('SHOAL_SHARD_REPLICAS', 1, 1, 3).refine((n) => n !== 2, 'SHOAL_SHARD_REPLICAS must be 1 or 3'),
+  SHOAL_NATS_CLUSTER_PORT: EnvPort('SHOAL_NATS_CLUSTER_PORT', 6222),
   SHOAL_STATE_DIR: z.string().min(1).default('.state/fleet'),
 });
 
@@ -54,6 +56,13 @@ export interface FleetConfig {
   readonly natsHttpPort: number;
   /** Redis port. @default 6379 */
   readonly redisPort: number;
+  /**
+   * nats-server processes per shard: 1, or 3 forming a JetStream cluster with R3 streams. With 3, replica `r` of
+   * shard `i` uses the NATS, monitoring and route ports base + 3i + r. @default 1
+   */
+  readonly shardReplicas?: 1 | 3;
+  /** Route port of the first clustered nats-server (shardReplicas 3 only). @default 6222 */
+  readonly natsClusterPort?: number;
   /** Absolute directory for data, logs, configs and the ring file. @default `<cwd>/.state/fleet` */
   readonly stateDir: string;
 }
@@ -68,14 +77,16 @@ export class FleetConfigError extends Error {
 
 /** The highest port a range `base .. base + count - 1` reaches must stay a valid port. */
 function checkRanges(config: FleetConfig): string[] {
+  const servers = config.shards * (config.shardReplicas ?? 1);
   const ranges: [string, number, number][] = [
     ['SHOAL_MQTT_PORT', config.mqttPort, config.proxies],
     ['SHOAL_WS_PORT', config.wsPort, config.proxies],
     ['SHOAL_METRICS_PORT', config.metricsPort, config.proxies],
-    ['SHOAL_NATS_PORT', config.natsPort, config.shards],
-    ['SHOAL_NATS_HTTP_PORT', config.natsHttpPort, config.shards],
+    ['SHOAL_NATS_PORT', config.natsPort, servers],
+    ['SHOAL_NATS_HTTP_PORT', config.natsHttpPort, servers],
     ['SHOAL_REDIS_PORT', config.redisPort, 1],
   ];
+  if (config.shardReplicas === 3) ranges.push(['SHOAL_NATS_CLUSTER_PORT', config.natsClusterPort ?? 6222, servers]);
   const problems: string[] = [];
   const owner = new Map<number, string>();
   for (const [name, base, count] of ranges) {
@@ -111,6 +122,8 @@ export function fleetConfigFromEnv(env: Readonly<Record<string, string | undefin
     natsPort: e.SHOAL_NATS_PORT,
     natsHttpPort: e.SHOAL_NATS_HTTP_PORT,
     redisPort: e.SHOAL_REDIS_PORT,
+    shardReplicas: e.SHOAL_SHARD_REPLICAS === 3 ? 3 : 1,
+    natsClusterPort: e.SHOAL_NATS_CLUSTER_PORT,
     stateDir: isAbsolute(e.SHOAL_STATE_DIR) ? e.SHOAL_STATE_DIR : resolve(cwd, e.SHOAL_STATE_DIR),
   };
   const problems = checkRanges(config);

@@ -6,16 +6,17 @@
 // State directory layout (reused by the next start):
 //   ring.json  proxy-<i>.json  redis/  shard-<i>/ (JetStream store)  shard-<i>.conf  logs/*.log
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpReady, startProcess } from '../processes/child-process.js';
 import type { SupervisedProcess } from '../processes/child-process.js';
-import { startNatsServer } from '../processes/nats-server.js';
 import type { RunningNatsServer } from '../processes/nats-server.js';
 import { startRedisServer } from '../processes/redis-server.js';
 import type { RunningRedisServer } from '../processes/redis-server.js';
 import type { FleetConfig } from './fleet-config.js';
+import { assertPortsFree } from './free-ports.js';
+import { removeShardStores, shardUrls, startShardGroup, type ShardGroup } from './shard-group.js';
+import { slotControls } from './slot-controls.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -46,6 +47,8 @@ export interface FleetOptions {
   readonly proxyReadyTimeoutMs?: number;
   /** Extra environment for the proxies (e.g. LOG_LEVEL); the parent's environment is passed too. */
   readonly proxyEnv?: Readonly<Record<string, string>>;
+  /** Top-level sections added to every proxy's configuration document (e.g. `drain`, `connectAdmission`). */
+  readonly proxyConfig?: Readonly<Record<string, unknown>>;
   /** Authentication for every proxy: the `auth.chains` section and the chain the MQTT and WebSocket listeners name. */
   readonly proxyAuth?: ProxyAuthOption;
 }
@@ -74,8 +77,16 @@ export interface Fleet {
   readonly proxyEndpoints: readonly ProxyEndpoints[];
   /** The running Redis, or undefined while stopped by stopRedis(). */
   redis(): RunningRedisServer | undefined;
-  /** The running shard `i`, or undefined while stopped. */
+  /** The running shard `i` (its first member when clustered), or undefined while stopped. */
   shard(i: number): RunningNatsServer | undefined;
+  /** Every member of shard `i` (one, or three when clustered), or undefined while stopped. */
+  shardGroup(i: number): ShardGroup | undefined;
+  /** Shards running now (`config.shards`, plus those added, minus those removed). */
+  shardCount(): number;
+  /** Starts shard `shardCount()` (it is not in the ring until the caller puts it there). */
+  addShard(): Promise<ShardGroup>;
+  /** Stops the last shard and deletes its stores (after the ring no longer names it). */
+  removeLastShard(): Promise<void>;
   /** The running proxy `i`, or undefined while stopped. */
   proxy(i: number): SupervisedProcess | undefined;
   /** The ring currently in `ring.json`. */
@@ -109,7 +120,7 @@ export function buildFleetRing(config: FleetConfig, version: number): RingFileDo
     shardKeyLevels: 0,
     shards: Array.from({ length: config.shards }, (_, i) => ({
       id: `shard-${i}`,
-      urls: [`nats://127.0.0.1:${config.natsPort + i}`],
+      urls: shardUrls(config, i),
       weight: 1,
     })),
   };
@@ -127,6 +138,7 @@ export function buildProxyConfig(config: FleetConfig, i: number, ringFile: strin
     http: { host: '127.0.0.1', port: config.metricsPort + i },
     ring: { file: ringFile },
     sessions: { store: 'redis', url: `redis://127.0.0.1:${config.redisPort}` },
+    ...(config.shardReplicas === 3 ? { nats: { streamReplicas: 3 } } : {}),
   };
 }
 
@@ -155,34 +167,6 @@ function ensureRing(config: FleetConfig, file: string): void {
     return;
   }
   writeFileAtomic(file, `${JSON.stringify({ ...wanted, version: version + 1 }, null, 2)}\n`);
-}
-
-function assertPortFree(port: number, variable: string): Promise<void> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new Error(`port ${port} (${variable}) on 127.0.0.1 is in use: ${err.code ?? err.message}`));
-    });
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolvePort()));
-  });
-}
-
-async function assertPortsFree(config: FleetConfig): Promise<void> {
-  const checks: Promise<void>[] = [assertPortFree(config.redisPort, 'SHOAL_REDIS_PORT')];
-  for (let i = 0; i < config.shards; i += 1) {
-    checks.push(assertPortFree(config.natsPort + i, 'SHOAL_NATS_PORT'));
-    checks.push(assertPortFree(config.natsHttpPort + i, 'SHOAL_NATS_HTTP_PORT'));
-  }
-  for (let i = 0; i < config.proxies; i += 1) {
-    checks.push(assertPortFree(config.mqttPort + i, 'SHOAL_MQTT_PORT'));
-    checks.push(assertPortFree(config.wsPort + i, 'SHOAL_WS_PORT'));
-    checks.push(assertPortFree(config.metricsPort + i, 'SHOAL_METRICS_PORT'));
-  }
-  const failures = (await Promise.allSettled(checks)).filter((r) => r.status === 'rejected');
-  if (failures.length > 0) {
-    const reasons = failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason)));
-    throw new Error(`cannot start the fleet:\n  ${reasons.join('\n  ')}`);
-  }
 }
 
 /** Awaits every start; if one fails, stops those that started and rethrows the first failure. */
@@ -215,19 +199,12 @@ export async function startFleet(config: FleetConfig, options: FleetOptions = {}
 
   const launchRedis = (): Promise<RunningRedisServer> =>
     startRedisServer({ port: config.redisPort, dir: join(state, 'redis'), logFile: join(logs, 'redis.log'), persistence: 'aof' });
-  const launchShard = (i: number): Promise<RunningNatsServer> =>
-    startNatsServer({
-      port: config.natsPort + i,
-      httpPort: config.natsHttpPort + i,
-      storeDir: join(state, `shard-${i}`),
-      serverName: `shard-${i}`,
-      logFile: join(logs, `shard-${i}.log`),
-    });
+  const launchShard = (i: number): Promise<ShardGroup> => startShardGroup(config, i);
   const launchProxy = (i: number): Promise<SupervisedProcess> => {
     const endpoints = proxyEndpoints[i];
     if (endpoints === undefined) throw new RangeError(`no proxy ${i} in a fleet of ${config.proxies}`);
     const configFile = join(state, `${endpoints.id}.json`);
-    writeFileAtomic(configFile, `${JSON.stringify(buildProxyConfig(config, i, ringFile, options.proxyAuth), null, 2)}\n`);
+    writeFileAtomic(configFile, `${JSON.stringify({ ...buildProxyConfig(config, i, ringFile, options.proxyAuth), ...options.proxyConfig }, null, 2)}\n`);
     return startProcess({
       name: endpoints.id,
       command: process.execPath,
@@ -241,7 +218,7 @@ export async function startFleet(config: FleetConfig, options: FleetOptions = {}
   };
 
   const [redis] = await startAll([launchRedis()]);
-  let shards: RunningNatsServer[];
+  let shards: ShardGroup[];
   try {
     shards = await startAll(Array.from({ length: config.shards }, (_, i) => launchShard(i)));
     ensureRing(config, ringFile);
@@ -265,70 +242,34 @@ interface FleetParts {
   readonly ringFile: string;
   readonly proxyEndpoints: readonly ProxyEndpoints[];
   redis: RunningRedisServer | undefined;
-  readonly shards: (RunningNatsServer | undefined)[];
+  readonly shards: (ShardGroup | undefined)[];
   readonly proxies: (SupervisedProcess | undefined)[];
   readonly launchRedis: () => Promise<RunningRedisServer>;
-  readonly launchShard: (i: number) => Promise<RunningNatsServer>;
+  readonly launchShard: (i: number) => Promise<ShardGroup>;
   readonly launchProxy: (i: number) => Promise<SupervisedProcess>;
 }
 
-function checkIndex(i: number, count: number, what: string): void {
-  if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`no ${what} ${i} in a fleet of ${count}`);
-}
-
-/** A process of the fleet as the fault helpers drive it (a proxy or a shard). */
-interface FleetProcess {
-  readonly exited: Promise<unknown>;
-  kill(signal: NodeJS.Signals): void;
-  stop(): Promise<unknown>;
-}
-
-/** What slotControls returns: the fault helpers of one kind of process. */
-interface SlotControls {
-  readonly kill: (i: number, signal?: NodeJS.Signals) => Promise<void>;
-  readonly stop: (i: number) => Promise<void>;
-  readonly start: (i: number) => Promise<void>;
-  readonly restart: (i: number) => Promise<void>;
-}
-
-/** Kill / stop / start / restart of process `i` in `slots` (undefined while stopped); one set for proxies, one for shards. */
-function slotControls<T extends FleetProcess>(
-  slots: (T | undefined)[],
-  count: number,
-  kind: string,
-  launch: (i: number) => Promise<T>,
-): SlotControls {
-  const stop = async (i: number): Promise<void> => {
-    checkIndex(i, count, kind);
-    const running = slots[i];
-    slots[i] = undefined;
-    await running?.stop();
-  };
-  const start = async (i: number): Promise<void> => {
-    checkIndex(i, count, kind);
-    if (slots[i] === undefined) slots[i] = await launch(i);
-  };
+/** Grows or shrinks the shard slots at run time (scale-out / scale-in). */
+function shardScaling(parts: FleetParts): Pick<Fleet, 'addShard' | 'removeLastShard'> {
+  const { shards } = parts;
   return {
-    kill: async (i, signal = 'SIGKILL') => {
-      checkIndex(i, count, kind);
-      const running = slots[i];
-      slots[i] = undefined;
-      running?.kill(signal);
-      await running?.exited;
+    addShard: async () => {
+      const group = await parts.launchShard(shards.length);
+      shards.push(group);
+      return group;
     },
-    stop,
-    start,
-    restart: async (i) => {
-      await stop(i);
-      await start(i);
+    removeLastShard: async () => {
+      if (shards.length <= 1) throw new RangeError('a fleet keeps at least one shard');
+      await shards.pop()?.stop();
+      removeShardStores(parts.config, shards.length);
     },
   };
 }
 
 function assembleFleet(parts: FleetParts): Fleet {
   const { config, ringFile, shards, proxies } = parts;
-  const proxyControls = slotControls(proxies, config.proxies, 'proxy', parts.launchProxy);
-  const shardControls = slotControls(shards, config.shards, 'shard', parts.launchShard);
+  const proxyControls = slotControls(proxies, () => config.proxies, 'proxy', parts.launchProxy);
+  const shardControls = slotControls(shards, () => shards.length, 'shard', parts.launchShard);
   const stopRedis = async (): Promise<void> => {
     const redis = parts.redis;
     parts.redis = undefined;
@@ -343,7 +284,10 @@ function assembleFleet(parts: FleetParts): Fleet {
     ringFile,
     proxyEndpoints: parts.proxyEndpoints,
     redis: () => parts.redis,
-    shard: (i) => shards[i],
+    shard: (i) => shards[i]?.servers[0],
+    shardGroup: (i) => shards[i],
+    shardCount: () => shards.length,
+    ...shardScaling(parts),
     proxy: (i) => proxies[i],
     ring: () => JSON.parse(readFileSync(ringFile, 'utf8')) as RingFileDocument,
     rewriteRing: (doc) => {

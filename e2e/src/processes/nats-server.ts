@@ -34,6 +34,16 @@ export interface NatsServerOptions {
   readonly maxPayloadBytes?: number;
   /** Default 20 s. */
   readonly readyTimeoutMs?: number;
+  /** Member of a JetStream cluster (a clustered shard): its name, this server's route port and every route. */
+  readonly cluster?: NatsClusterOptions;
+}
+
+/** The cluster block of one member of a JetStream cluster (routes on 127.0.0.1). */
+export interface NatsClusterOptions {
+  readonly name: string;
+  readonly port: number;
+  /** Route ports of every member (this one's included; nats-server ignores a route to itself). */
+  readonly routePorts: readonly number[];
 }
 
 export interface RunningNatsServer {
@@ -62,6 +72,7 @@ export function natsServerConfig(options: {
   httpPort: number;
   storeDir: string;
   maxPayloadBytes: number;
+  cluster?: NatsClusterOptions | undefined;
 }): string {
   const q = (text: string): string => JSON.stringify(text);
   return [
@@ -74,6 +85,15 @@ export function natsServerConfig(options: {
     `  max_memory_store: 268435456`,
     `  max_file_store: 4294967296`,
     `}`,
+    ...(options.cluster === undefined
+      ? []
+      : [
+          `cluster {`,
+          `  name: ${q(options.cluster.name)}`,
+          `  listen: "127.0.0.1:${options.cluster.port}"`,
+          `  routes: [${options.cluster.routePorts.map((p) => q(`nats-route://127.0.0.1:${p}`)).join(', ')}]`,
+          `}`,
+        ]),
     '',
   ].join('\n');
 }
@@ -95,6 +115,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       httpPort,
       storeDir,
       maxPayloadBytes: options.maxPayloadBytes ?? 8 * 1024 * 1024,
+      cluster: options.cluster,
     }),
   );
   const monitorUrl = `http://127.0.0.1:${httpPort}`;

@@ -8,15 +8,25 @@ import { startFleet, type Fleet, type FleetOptions } from '../../src/fleet/fleet
 import { freeFleetPorts } from '../../src/fleet/free-ports.js';
 import { httpGet } from '../../src/processes/child-process.js';
 
-/** Starts a fleet of `proxies` proxies and `shards` shards on free ports. */
-export async function startTestFleet(proxies = 2, shards = 3, options: FleetOptions = {}): Promise<Fleet> {
+/** What a test fleet may change beyond the counts: fleet options, shard replicas, room for added shards. */
+export interface TestFleetOptions extends FleetOptions {
+  /** nats-server processes per shard. @default 1 */
+  readonly shardReplicas?: 1 | 3;
+  /** Free ports per block (room for shards added at run time). @default the largest process count */
+  readonly portsPerBlock?: number;
+}
+
+/** Starts a fleet of `proxies` proxies and `shards` shards on free ports (`options` for the rest). */
+export async function startTestFleet(proxies = 2, shards = 3, options: TestFleetOptions = {}): Promise<Fleet> {
+  const { shardReplicas = 1, portsPerBlock, ...fleetOptions } = options;
   const config: FleetConfig = {
     proxies,
     shards,
-    ...(await freeFleetPorts(Math.max(proxies, shards))),
+    shardReplicas,
+    ...(await freeFleetPorts(portsPerBlock ?? Math.max(proxies, shards * shardReplicas))),
     stateDir: mkdtempSync(join(tmpdir(), 'shoal-fleet-')),
   };
-  return startFleet(config, { proxyEnv: { SHOAL_LOG_LEVEL: 'warn' }, ...options });
+  return startFleet(config, { proxyEnv: { SHOAL_LOG_LEVEL: 'warn' }, ...fleetOptions });
 }
 
 /** An MQTT.js client connected to proxy `i` of the fleet (TCP, or WebSocket with `ws: true`). */

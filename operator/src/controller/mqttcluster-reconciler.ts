@@ -17,18 +17,20 @@ import { isoSeconds } from '../resources/ring-plan.js';
 import { computeStatus, type PassFailure } from './cluster-status.js';
 import type { EventRecorder } from './event-recorder.js';
 import { StepFailedError, type ReconcileContext, type ReconcileStep } from './reconcile-context.js';
+import type { RetainedCopier } from './retained-copier.js';
 import type { StreamEnsurer } from './stream-ensurer.js';
 import { applyProxy } from './steps/proxy.js';
 import { pruneObjects } from './steps/prune.js';
 import { observeRing, publishRing } from './steps/ring.js';
 import { applyShards } from './steps/shards.js';
+import { copyRetained } from './steps/retained.js';
 import { ensureShardStreams } from './steps/streams.js';
 
 /**
  * The steps of a pass, in order: shards before the ring that routes to them, proxies after it; the
  * streams last, so an unreachable shard holds up nothing else.
  */
-export const RECONCILE_STEPS: readonly ReconcileStep[] = [observeRing, applyShards, publishRing, applyProxy, pruneObjects, ensureShardStreams];
+export const RECONCILE_STEPS: readonly ReconcileStep[] = [observeRing, applyShards, publishRing, applyProxy, pruneObjects, ensureShardStreams, copyRetained];
 
 /** What the caller does next with the key. */
 export interface ReconcileResult {
@@ -56,6 +58,8 @@ export interface ReconcilerDeps {
   readonly images: DefaultImages;
   /** Ensures the JetStream streams on ready shards. */
   readonly streams: StreamEnsurer;
+  /** Copies the retained messages of moved topics during a ring transition (steps/retained.ts). */
+  readonly retained?: RetainedCopier;
   /** `<namespace>/<cluster>/<shardId>` → URL (SHOAL_SHARD_URL_OVERRIDES); none by default. */
   readonly shardUrlOverrides?: ReadonlyMap<string, string>;
   readonly steps?: readonly ReconcileStep[];
@@ -136,9 +140,9 @@ export class MqttClusterReconciler {
 
   /** A context whose `resolved` is filled in once the spec parsed. */
   private newContext(cluster: MqttCluster, log: Logger, now: number): Omit<ReconcileContext, 'resolved'> {
-    const { kube, streams } = this.deps;
+    const { kube, streams, retained } = this.deps;
     const shardUrlOverrides = this.deps.shardUrlOverrides ?? new Map<string, string>();
-    return { kube, streams, shardUrlOverrides, log, cluster, now, ring: undefined, ringHold: undefined, shards: [], proxy: undefined, applied: new Set(), events: [], requeueAfterMs: undefined };
+    return { kube, streams, retained, shardUrlOverrides, log, cluster, now, ring: undefined, ringHold: undefined, shards: [], proxy: undefined, applied: new Set(), events: [], requeueAfterMs: undefined };
   }
 
   private async writeStatus(cluster: MqttCluster, ctx: Omit<ReconcileContext, 'resolved'>, failure: PassFailure | undefined): Promise<void> {

@@ -7,12 +7,15 @@ import type { ResolvedCluster } from '../resources/resolved-cluster.js';
 import type { RingHoldReason } from '../resources/ring-plan.js';
 import type { ObservedProxy } from './cluster-status.js';
 import type { ClusterEvent } from './event-recorder.js';
+import type { RetainedCopier } from './retained-copier.js';
 import type { StreamEnsurer } from './stream-ensurer.js';
 
 export interface ReconcileContext {
   readonly kube: KubeClient;
   readonly log: Logger;
   readonly streams: StreamEnsurer;
+  /** Copies the retained messages of moved topics during a ring transition; none: not copied. */
+  readonly retained?: RetainedCopier | undefined;
   /** `<namespace>/<cluster>/<shardId>` → the URL to dial instead of the in-cluster names (development). */
   readonly shardUrlOverrides: ReadonlyMap<string, string>;
   readonly cluster: MqttCluster;

@@ -13,13 +13,20 @@ export function buildProxyServiceAccount(cluster: ResolvedCluster): V1ServiceAcc
   };
 }
 
-/** Read access to `X-ring` only (get, and list/watch restricted to that name). */
+/**
+ * Read access to `X-ring` only (get, and list/watch restricted to that name). With autoscaling, also `patch` on
+ * pods, for the pod-deletion-cost annotation each proxy keeps on its own pod (docs/autoscaling.md): RBAC cannot
+ * name pods created later, so the rule covers the namespace's pods (patch only: no get, list, create or delete).
+ */
 export function buildProxyRole(cluster: ResolvedCluster): V1Role {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: childMeta(cluster, proxyName(cluster.name), 'proxy'),
-    rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [ringName(cluster.name)], verbs: ['get', 'list', 'watch'] }],
+    rules: [
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: [ringName(cluster.name)], verbs: ['get', 'list', 'watch'] },
+      ...(cluster.spec.proxy.autoscaling.enabled ? [{ apiGroups: [''], resources: ['pods'], verbs: ['patch'] }] : []),
+    ],
   };
 }
 

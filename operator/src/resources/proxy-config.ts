@@ -54,6 +54,14 @@ export function buildProxyConfigDocument(cluster: ResolvedCluster): ProxyConfigD
       messageMaxBytes: quantityToBytes(retention.maxBytesPerShard),
       streamReplicas: shards.replicas,
     },
+    drain: {
+      notReadyDelayMs: proxy.drain.notReadyDelaySeconds * 1000,
+      disconnectRatePerSecond: proxy.drain.disconnectRatePerSecond,
+      timeoutMs: proxy.drain.timeoutSeconds * 1000,
+      ...(proxy.drain.serverReference === undefined ? {} : { serverReference: proxy.drain.serverReference }),
+    },
+    // with an HPA, each proxy keeps its pod's deletion cost at its connection count: scale-down removes the emptiest
+    ...(proxy.autoscaling.enabled ? { podDeletionCost: { intervalMs: 30_000 } } : {}),
     logLevel: 'info',
     ...(auth === undefined ? {} : { auth }),
   };

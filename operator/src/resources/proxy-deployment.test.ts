@@ -28,7 +28,7 @@ describe('buildProxyDeployment', () => {
             serviceAccountName: 'demo-proxy',
             automountServiceAccountToken: true,
             enableServiceLinks: false,
-            terminationGracePeriodSeconds: 315,
+            terminationGracePeriodSeconds: 320,
             securityContext: {
               runAsNonRoot: true,
               runAsUser: 1000,

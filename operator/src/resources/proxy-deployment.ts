@@ -11,7 +11,10 @@ import { childMeta, type ResolvedCluster } from './resolved-cluster.js';
 /** Where a referenced auth Secret and ACL ConfigMap are mounted (defined with the configuration that names them). */
 export { ACL_DIR, AUTH_DIR };
 
-/** Seconds a stopping proxy gets beyond its drain timeout to close cleanly. */
+/**
+ * Seconds a stopping proxy gets beyond its not-ready delay and drain timeout to close cleanly: the wait for
+ * in-flight QoS 1/2 stores and session writes (JetStream publish timeout 5 s + 1 s) and the shard connections.
+ */
 const SHUTDOWN_MARGIN_SECONDS = 15;
 
 function volumes(cluster: ResolvedCluster): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
@@ -86,7 +89,7 @@ export function buildProxyDeployment(cluster: ResolvedCluster): V1Deployment {
           // get/list/watch of that one ConfigMap (the mounted file is the fallback).
           automountServiceAccountToken: true,
           enableServiceLinks: false,
-          terminationGracePeriodSeconds: proxy.drain.timeoutSeconds + SHUTDOWN_MARGIN_SECONDS,
+          terminationGracePeriodSeconds: proxy.drain.notReadyDelaySeconds + proxy.drain.timeoutSeconds + SHUTDOWN_MARGIN_SECONDS,
           securityContext: restrictedPodSecurityContext(),
           containers: [proxyContainer(cluster, mounts)],
           volumes: podVolumes,

@@ -42,6 +42,9 @@ export function buildProxyHorizontalPodAutoscaler(cluster: ResolvedCluster): V2H
           },
         },
       ],
+      // Every proxy removed sends its clients to the others: one at a time, at most every two minutes, after ten
+      // minutes of lower load (the emptiest goes first: pod-deletion-cost, docs/autoscaling.md).
+      behavior: { scaleDown: { stabilizationWindowSeconds: 600, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] } },
     },
   };
 }

@@ -4,6 +4,7 @@ import { resolvedCluster } from '../test-support/clusters.js';
 import { UnsupportedSpecError } from './errors.js';
 import { buildProxyRole, buildProxyRoleBinding, buildProxyServiceAccount } from './proxy-access.js';
 import { buildProxyConfigDocument, buildProxyConfigMap } from './proxy-config.js';
+import { buildProxyDeployment } from './proxy-deployment.js';
 import { buildProxyHorizontalPodAutoscaler, buildProxyPodDisruptionBudget } from './proxy-disruption.js';
 import { buildProxyMetricsService, buildProxyServiceMonitor } from './proxy-monitoring.js';
 import { buildMqttService } from './proxy-service.js';
@@ -31,6 +32,11 @@ describe('proxy access', () => {
       metadata: meta('demo-proxy'),
       rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['demo-ring'], verbs: ['get', 'list', 'watch'] }],
     });
+    // with autoscaling, the proxies write their pod's deletion cost: patch on pods, nothing more
+    const autoscaled = resolvedCluster({ proxy: { autoscaling: { enabled: true } } });
+    expect(buildProxyRole(autoscaled).rules?.[1]).toEqual({ apiGroups: [''], resources: ['pods'], verbs: ['patch'] });
+    expect(buildProxyConfigDocument(autoscaled).podDeletionCost).toEqual({ intervalMs: 30_000 });
+    expect(buildProxyConfigDocument(cluster).podDeletionCost).toBeUndefined();
     expect(buildProxyRoleBinding(cluster)).toEqual({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -110,6 +116,7 @@ describe('disruption budget and autoscaler', () => {
             pods: { metric: { name: 'shoal_proxy_connections' }, target: { type: 'AverageValue', averageValue: '80000' } },
           },
         ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 600, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] } },
       },
     });
   });
@@ -126,9 +133,23 @@ describe('proxy configuration', () => {
       ring: { configMap: { namespace: 'mqtt', name: 'demo-ring', key: 'ring.json' }, fallbackFile: '/etc/shoal/ring/ring.json' },
       sessions: { store: 'memory' },
       nats: { ensureStreams: false, messageMaxAgeSeconds: 604_800, messageMaxBytes: 2_147_483_648, streamReplicas: 3 },
+      drain: { notReadyDelayMs: 5000, disconnectRatePerSecond: 1000, timeoutMs: 300_000 },
       logLevel: 'info',
     });
     expect(parseProxyConfig({ proxyId: 'demo-proxy-abc', ...document }).nats.streamReplicas).toBe(3);
+  });
+
+  it('renders the drain of the CR (rate, timeout, server reference) and a grace period that covers it', () => {
+    const cluster = resolvedCluster({
+      proxy: { drain: { notReadyDelaySeconds: 2, disconnectRatePerSecond: 250, timeoutSeconds: 60, serverReference: 'mqtt-b.example.com' } },
+    });
+    expect(buildProxyConfigDocument(cluster).drain).toEqual({
+      notReadyDelayMs: 2000,
+      disconnectRatePerSecond: 250,
+      timeoutMs: 60_000,
+      serverReference: 'mqtt-b.example.com',
+    });
+    expect(buildProxyDeployment(cluster).spec?.template.spec?.terminationGracePeriodSeconds).toBe(2 + 60 + 15);
   });
 
   it('stores the document as config.json', () => {

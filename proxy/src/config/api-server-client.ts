@@ -43,6 +43,26 @@ export class ApiServerClient {
     }
   }
 
+  /** PATCH `path` with a JSON merge patch; resolves once the server answered 200, ApiServerError otherwise. */
+  async mergePatch(path: string, patch: unknown, options: ApiRequestOptions): Promise<void> {
+    const body = JSON.stringify(patch);
+    const requestOptions = await this.requestOptions(options, { method: 'PATCH', contentType: 'application/merge-patch+json' });
+    const target = new URL(path, this.url);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    await new Promise<void>((resolve, reject) => {
+      const req = send(target, requestOptions, (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('error', reject);
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(toApiServerError(res.statusCode ?? 0, text, `PATCH ${target.pathname}`))));
+      });
+      req.on('timeout', () => req.destroy(new Error(`PATCH ${target.pathname}: no answer for ${options.idleTimeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
   /**
    * GET `path` and hand over the response once the server answered 200 (a watch: the body is a stream of
    * JSON lines the caller reads); ApiServerError on an error status.
@@ -70,14 +90,18 @@ export class ApiServerClient {
     });
   }
 
-  private async requestOptions(options: ApiRequestOptions): Promise<RequestOptions> {
+  private async requestOptions(options: ApiRequestOptions, write?: { method: 'PATCH'; contentType: string }): Promise<RequestOptions> {
     const { caFile, tokenFile, certFile, keyFile } = this.config;
     const read = (file: string | undefined): Promise<string | undefined> =>
       file === undefined ? Promise.resolve(undefined) : readFile(file, 'utf8');
     const [ca, token, cert, key] = await Promise.all([read(caFile), read(tokenFile), read(certFile), read(keyFile)]);
     return {
-      method: 'GET',
-      headers: { Accept: 'application/json', ...(token === undefined ? {} : { Authorization: `Bearer ${token.trim()}` }) },
+      method: write?.method ?? 'GET',
+      headers: {
+        Accept: 'application/json',
+        ...(write === undefined ? {} : { 'Content-Type': write.contentType }),
+        ...(token === undefined ? {} : { Authorization: `Bearer ${token.trim()}` }),
+      },
       // One connection per request, closed with it: nothing pooled outlives close().
       agent: false,
       signal: options.signal,

@@ -186,6 +186,43 @@ const Nats = z.strictObject({
   duplicateWindowSeconds: z.int().min(1).max(86_400).default(120),
 });
 
+/** How a stopping proxy (SIGTERM) hands its clients back; see docs/operations.md#shutdown. */
+const Drain = z.strictObject({
+  /** Time between turning not-ready and closing the listeners (the load balancer stops sending new clients). */
+  notReadyDelayMs: z.int().min(0).max(600_000).default(0),
+  /** Clients disconnected per second. */
+  disconnectRatePerSecond: z.int().min(1).max(1_000_000).default(1_000),
+  /** Longest the paced disconnects take; what is left then goes at once. */
+  timeoutMs: z.int().min(0).max(3_600_000).default(300_000),
+  /** When set, v5 clients are disconnected with 0x9C Use Another Server and this Server Reference. */
+  serverReference: z.string().min(1).max(1_024).optional(),
+});
+
+/** Concurrent CONNECTs opening their session, and the FIFO wait beyond them (reconnect storms). */
+const ConnectAdmission = z.strictObject({
+  /** Session opens running at once. */
+  maxConcurrent: z.int().min(1).max(100_000).default(256),
+  /** CONNECTs waiting for a slot; beyond it CONNACK 0x89 Server Busy (v3: 3). */
+  maxWaiting: z.int().min(0).max(1_000_000).default(20_000),
+  /** Longest a CONNECT waits for a slot before it gets Server Busy. */
+  maxWaitMs: z.int().min(1).max(60_000).default(10_000),
+});
+
+/**
+ * The proxy keeps `controller.kubernetes.io/pod-deletion-cost` of its own pod at its connection count, so a
+ * scale-down removes the emptiest proxy first (docs/autoscaling.md). Needs `patch` on pods (the operator's Role).
+ */
+const PodDeletionCost = z.strictObject({
+  /** How often the count is compared with the annotation (written only when it changed by ≥ 10%). */
+  intervalMs: z.int().min(500).max(3_600_000).default(30_000),
+  /** The pod's name; the proxy id (the operator sets it from metadata.name) when absent. */
+  podName: z.string().min(1).max(253).optional(),
+  /** The pod's namespace; the ring ConfigMap's when absent. */
+  namespace: z.string().min(1).max(63).optional(),
+  /** The API server; the ring's (in a pod: its ServiceAccount) when absent. */
+  apiServer: ApiServer.optional(),
+});
+
 export const ProxyConfig = z.strictObject({
   /** Identity of this proxy in logs, metrics and session ownership; defaults to the host name. */
   proxyId: z.string().min(1).max(253),
@@ -201,6 +238,9 @@ export const ProxyConfig = z.strictObject({
   expiry: Expiry.prefault({}),
   limits: Limits.prefault({}),
   nats: Nats.prefault({}),
+  drain: Drain.prefault({}),
+  connectAdmission: ConnectAdmission.prefault({}),
+  podDeletionCost: PodDeletionCost.optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Authentication chains and ACLs that listeners name (docs/security.md). */
   auth: AuthConfig.optional(),
@@ -211,6 +251,10 @@ export type ProxyConfigInput = z.input<typeof ProxyConfig>;
 export type ProxyLimits = ProxyConfig['limits'];
 /** Offline delivery settings, defaults applied. */
 export type OfflineSettings = ProxyConfig['offline'];
+/** Drain settings, defaults applied. */
+export type DrainConfig = ProxyConfig['drain'];
+/** Connect admission settings, defaults applied. */
+export type ConnectAdmissionConfig = ProxyConfig['connectAdmission'];
 /** TLS files and client-certificate policy of one listener, defaults applied. */
 export type TlsSettings = z.infer<typeof TlsSettings>;
 /** The ring source, defaults applied. */

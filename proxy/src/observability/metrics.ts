@@ -4,6 +4,7 @@ import type { AuthFailureReason } from '../auth/authenticators.js';
 import type { QoS } from '../backend/message.js';
 import type { RateLimitScope } from '../protocol/connect-rate-limit.js';
 import type { DropReason } from '../protocol/outbound-flow.js';
+import type { ConnectAdmissionMetrics } from '../protocol/connect-admission.js';
 import type { ConnectResult, ProtocolMetrics } from '../protocol/ports.js';
 import type { ExpiryMetrics } from '../sessions/expiry-poller.js';
 
@@ -14,7 +15,7 @@ export type ShardConnectionState = 'connected' | 'reconnecting' | 'closed';
  * Every metric the proxy exports (names `shoal_proxy_*`, base units, counters ending in `_total`, never a
  * client id or topic as a label), in its own registry.
  */
-export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics {
+export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmissionMetrics {
   readonly registry = new Registry();
   private readonly connections = new Gauge({ name: 'shoal_proxy_connections', help: 'Open MQTT connections.', registers: [this.registry] });
   private readonly connects = new Counter({
@@ -139,6 +140,22 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  private readonly admissionActive = new Gauge({
+    name: 'shoal_proxy_connect_admission_active',
+    help: 'CONNECTs opening their session now (bounded by connectAdmission.maxConcurrent).',
+    registers: [this.registry],
+  });
+  private readonly admissionWaiting = new Gauge({
+    name: 'shoal_proxy_connect_admission_waiting',
+    help: 'CONNECTs waiting for a session-open slot (bounded by connectAdmission.maxWaiting).',
+    registers: [this.registry],
+  });
+  private readonly admissionWait = new Histogram({
+    name: 'shoal_proxy_connect_admission_wait_seconds',
+    help: 'Time a CONNECT waited for a session-open slot.',
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   private readonly ringVersion = new Gauge({ name: 'shoal_proxy_ring_version', help: 'Version of the ring in use.', registers: [this.registry] });
 
   constructor() {
@@ -220,6 +237,13 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics {
   }
   sessionsOrphaned(count: number): void {
     this.expiryOutcomes.inc({ outcome: 'orphaned' }, count);
+  }
+  admissionState(active: number, waiting: number): void {
+    this.admissionActive.set(active);
+    this.admissionWaiting.set(waiting);
+  }
+  admissionWaited(seconds: number): void {
+    this.admissionWait.observe(seconds);
   }
   ring(version: number): void {
     this.ringVersion.set(version);

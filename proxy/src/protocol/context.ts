@@ -7,6 +7,7 @@ import type { TakeoverBus } from '../sessions/takeover-bus.js';
 import type { ClientRegistry } from './client-registry.js';
 import type { CursorFlusher } from './cursor-flusher.js';
 import type { ConnectRateLimiter } from './connect-rate-limit.js';
+import type { ConnectAdmission } from './connect-admission.js';
 import type { MessageRouter, ProtocolMetrics } from './ports.js';
 
 /** Why the proxy refuses new connections right now, if it does. */
@@ -29,6 +30,8 @@ export interface ProxyContext {
   readonly takeover: TakeoverBus;
   /** Whether a CONNECT may be accepted now (ring loaded, not draining, below the connection limit). */
   admission(): Admission;
+  /** Bounded concurrent session opens with a bounded FIFO wait (reconnect storms). */
+  readonly connectAdmission: ConnectAdmission;
   /** A fresh de-duplication id for a stored message. */
   nextMessageId(): string;
   /** The authentication chain and ACL of the connection's listener; absent: every client is accepted. */

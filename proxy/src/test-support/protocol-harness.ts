@@ -7,11 +7,12 @@ import type { MessageBackend } from '../backend/message-backend.js';
 import { Broker } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
 import { parseProxyConfig } from '../config/load.js';
-import type { ProxyLimits } from '../config/schema.js';
+import type { ConnectAdmissionConfig, ProxyLimits } from '../config/schema.js';
 import { createMessageIds } from '../message-ids.js';
 import { silentLogger } from '../observability/logger.js';
 import { ClientHandler } from '../protocol/client-handler.js';
 import { ClientRegistry } from '../protocol/client-registry.js';
+import { ConnectAdmission } from '../protocol/connect-admission.js';
 import { Connection } from '../protocol/connection.js';
 import type { Admission, ProxyContext } from '../protocol/context.js';
 import { CursorFlusher } from '../protocol/cursor-flusher.js';
@@ -173,6 +174,8 @@ export interface HarnessOptions {
   readonly admission?: () => Admission;
   /** The metrics the connections report to. @default noMetrics */
   readonly metrics?: ProtocolMetrics;
+  /** Concurrent session opens and their queue. @default the configuration's defaults */
+  readonly connectAdmission?: ConnectAdmissionConfig;
   /** Puts a backend in front of the memory one, e.g. a GatedBackend whose stores the test settles by hand. */
   readonly backend?: (memory: MemoryBackend) => MessageBackend;
   /** This proxy's id. @default 'test' */
@@ -217,6 +220,7 @@ export class ProtocolHarness {
       offline: config.offline,
       cursorFlusher: new CursorFlusher(this.sessions, 0, silentLogger()),
       admission: options.admission ?? ((): Admission => 'accept'),
+      connectAdmission: new ConnectAdmission(options.connectAdmission ?? config.connectAdmission),
       nextMessageId: createMessageIds(),
       ...(options.security === undefined ? {} : { security: options.security }),
       ...(options.connectRate === true ? { connectRate: new ConnectRateLimiter(config.limits, this.clock) } : {}),

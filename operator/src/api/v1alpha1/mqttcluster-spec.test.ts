@@ -43,7 +43,7 @@ describe('parseMqttClusterSpec', () => {
           websocket: { enabled: false, port: 8083, path: '/mqtt' },
           tls: { enabled: false, port: 8883 },
         },
-        drain: { disconnectRatePerSecond: 1000, timeoutSeconds: 300 },
+        drain: { notReadyDelaySeconds: 5, disconnectRatePerSecond: 1000, timeoutSeconds: 300 },
         maxUnavailable: 1,
         placement: {},
       },

@@ -66,10 +66,14 @@ const Listeners = z
   .refine((l) => l.mqtt.enabled || l.websocket.enabled || l.tls.enabled, { error: 'at least one listener must be enabled' });
 
 const Drain = z.strictObject({
+  /** Seconds a stopping proxy stays up not-ready before it closes its listeners (endpoints leave the Service). */
+  notReadyDelaySeconds: z.int().min(0).max(600).default(5),
   /** Clients disconnected per second when a proxy stops. */
   disconnectRatePerSecond: z.int().min(1).default(1000),
   /** Longest a stopping proxy drains before it closes what is left. */
   timeoutSeconds: z.int().min(0).max(3600).default(300),
+  /** When set, MQTT 5 clients are disconnected with 0x9C Use Another Server and this Server Reference. */
+  serverReference: z.string().min(1).max(1024).optional(),
 });
 
 const Proxy = z.strictObject({

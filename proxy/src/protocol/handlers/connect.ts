@@ -7,6 +7,7 @@ import { ProtocolError } from '../../errors.js';
 import { StaleSessionError } from '../../sessions/session-errors.js';
 import { SESSION_NEVER_EXPIRES, type SessionRecord } from '../../sessions/session-store.js';
 import type { ClientHandler } from '../client-handler.js';
+import type { AdmissionPermit } from '../connect-admission.js';
 import { PublishSender } from '../publish-sender.js';
 import { ReasonCode } from '../reason-codes.js';
 import { Session } from '../session.js';
@@ -86,11 +87,14 @@ function readWill(client: ClientHandler, packet: IConnectPacket, clientId: strin
   client.will = { message, delaySeconds, ...(expiry === undefined ? {} : { expirySeconds: expiry }) };
 }
 
-function admit(client: ClientHandler): void {
+async function admit(client: ClientHandler): Promise<AdmissionPermit> {
   refuseAboveConnectRate(client);
   const admission = client.ctx.admission();
   if (admission === 'unavailable') throw new ProtocolError(ReasonCode.ServerUnavailable, 'proxy not ready');
   if (admission === 'busy') throw new ProtocolError(ReasonCode.QuotaExceeded, 'connection limit reached');
+  const permit = await client.ctx.connectAdmission.acquire(); // bounded session opens (connect-admission.ts)
+  if (permit === undefined) throw new ProtocolError(ReasonCode.ServerBusy, 'too many connections opening; retry later');
+  return permit;
 }
 
 function connack(client: ClientHandler, negotiated: Negotiated, sessionPresent: boolean): IConnackPacket {
@@ -128,13 +132,24 @@ export async function handleConnect(client: ClientHandler, packet: IConnectPacke
     checkProtocol(client, packet);
     const negotiated = negotiate(client, packet);
     readWill(client, packet, negotiated.clientId);
-    admit(client);
-    await authenticateConnect(client, packet, negotiated.clientId);
-    await openSession(client, packet, negotiated);
+    const permit = await admit(client);
+    try {
+      await authenticateConnect(client, packet, negotiated.clientId);
+      await openSession(client, packet, negotiated);
+    } finally {
+      permit.release();
+    }
   } catch (err: unknown) {
-    ctx.metrics.connect(err instanceof ProtocolError && err.reasonCode === ReasonCode.ServerUnavailable ? 'unavailable' : 'rejected');
+    ctx.metrics.connect(connectResultOf(err));
     throw err;
   }
+}
+
+/** The connects_total label of a failed CONNECT. */
+function connectResultOf(err: unknown): 'unavailable' | 'busy' | 'rejected' {
+  if (!(err instanceof ProtocolError)) return 'rejected';
+  if (err.reasonCode === ReasonCode.ServerUnavailable) return 'unavailable';
+  return err.reasonCode === ReasonCode.ServerBusy ? 'busy' : 'rejected';
 }
 
 /** Applies what CONNECT negotiated to the connection (before any await). */
