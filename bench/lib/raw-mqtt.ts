@@ -29,6 +29,8 @@ export interface RawClientOptions {
   readonly keepaliveSeconds?: number;
   /** Default 5000. */
   readonly connectTimeoutMs?: number;
+  /** Clean session (3.1.1) / clean start (5.0); default true. */
+  readonly clean?: boolean;
 }
 
 /** A message delivered to this client: when it was sent (from the payload) and its sequence. */
@@ -60,6 +62,8 @@ export class RawMqttClient {
   onAfterRead: () => void = () => undefined;
   /** Receive Maximum announced by the server in CONNACK (MQTT 5), else 65535. */
   serverReceiveMaximum = 65_535;
+  /** The CONNACK's session-present flag. */
+  sessionPresent = false;
   /** Set when the connection failed or closed unexpectedly. */
   error: Error | undefined;
 
@@ -94,13 +98,13 @@ export class RawMqttClient {
     }));
   }
 
-  /** Opens the TCP connection and completes CONNECT/CONNACK (clean session / clean start). */
+  /** Opens the TCP connection and completes CONNECT/CONNACK (clean session / clean start unless `clean: false`). */
   static async connect(options: RawClientOptions): Promise<RawMqttClient> {
     const keepalive = options.keepaliveSeconds ?? 30;
     const socket = netConnect({ host: options.host, port: options.port, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
     const client = new RawMqttClient(socket, options);
     const connack = client.expect('connack', options.connectTimeoutMs ?? 5_000);
-    client.write(mqtt.generate({ cmd: 'connect', clientId: options.clientId, protocolVersion: options.protocolVersion, clean: true, keepalive }));
+    client.write(mqtt.generate({ cmd: 'connect', clientId: options.clientId, protocolVersion: options.protocolVersion, clean: options.clean ?? true, keepalive }));
     const ack = await connack.catch(async (err: unknown) => {
       await client.close();
       throw err;
@@ -112,6 +116,7 @@ export class RawMqttClient {
       throw new Error(`${options.clientId}: CONNACK refused with code ${code}`);
     }
     client.serverReceiveMaximum = ack.properties?.receiveMaximum ?? 65_535;
+    client.sessionPresent = ack.sessionPresent;
     if (keepalive > 0) client.pingTimer = setInterval(() => client.write(mqtt.generate({ cmd: 'pingreq' })), (keepalive * 1000) / 2);
     return client;
   }
@@ -254,6 +259,11 @@ export interface PublisherOptions {
   readonly ratePerSecond?: number;
   /** Messages per write() at full speed. Default 16. */
   readonly batch?: number;
+  /**
+   * How many more messages may go out now (e.g. an end-to-end window: sent minus what the subscribers have
+   * seen); absent = no such limit. When it returns ≤ 0 the publisher waits for resume().
+   */
+  readonly credit?: () => number;
 }
 
 /** Publishes one topic from one client: at full speed honouring write() backpressure, or paced. */
@@ -275,6 +285,7 @@ export class Publisher {
   private inflight = 0;
   private running = false;
   private waitingDrain = false;
+  private waitingCredit = false;
   private startedAt = 0;
   private pacer: NodeJS.Timeout | undefined;
   private idleWaiter: (() => void) | undefined;
@@ -310,6 +321,13 @@ export class Publisher {
     return this.inflight;
   }
 
+  /** Sends again after `credit` ran out (a no-op unless the publisher is waiting for credit). */
+  resume(): void {
+    if (!this.waitingCredit) return;
+    this.waitingCredit = false;
+    setImmediate(this.pump);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -332,6 +350,14 @@ export class Publisher {
     });
   }
 
+  /** `count` capped by the credit; with none left at full speed, waits for resume() (QoS 1: once nothing is in flight). */
+  private limitByCredit(count: number, fullSpeed: boolean): number {
+    if (this.options.credit === undefined) return count;
+    const credit = this.options.credit();
+    if (credit <= 0 && fullSpeed && (this.options.qos === 0 || this.inflight === 0)) this.waitingCredit = true;
+    return Math.min(count, credit);
+  }
+
   private readonly pump = (): void => {
     if (!this.running || this.waitingDrain || !this.client.isOpen) return;
     const rate = this.options.ratePerSecond;
@@ -339,6 +365,7 @@ export class Publisher {
     let count = this.options.qos === 1 ? MAX_PER_WRITE : this.batch;
     if (rate !== undefined) count = Math.min(MAX_PER_WRITE, Math.floor(((performance.now() - this.startedAt) * rate) / 1000) - this.sent);
     if (this.options.qos === 1) count = Math.min(count, this.window - this.inflight);
+    count = this.limitByCredit(count, rate === undefined);
     if (count <= 0) return;
     const size = this.template.length;
     const buffer = Buffer.allocUnsafe(count * size);

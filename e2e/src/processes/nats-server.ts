@@ -34,6 +34,8 @@ export interface NatsServerOptions {
   readonly maxPayloadBytes?: number;
   /** Default 20 s. */
   readonly readyTimeoutMs?: number;
+  /** Also serve MQTT (nats-server's built-in MQTT, on JetStream) on this port of 127.0.0.1. */
+  readonly mqttPort?: number;
 }
 
 export interface RunningNatsServer {
@@ -62,6 +64,7 @@ export function natsServerConfig(options: {
   httpPort: number;
   storeDir: string;
   maxPayloadBytes: number;
+  mqttPort?: number;
 }): string {
   const q = (text: string): string => JSON.stringify(text);
   return [
@@ -74,6 +77,7 @@ export function natsServerConfig(options: {
     `  max_memory_store: 268435456`,
     `  max_file_store: 4294967296`,
     `}`,
+    ...(options.mqttPort === undefined ? [] : [`mqtt {`, `  listen: "127.0.0.1:${options.mqttPort}"`, `}`]),
     '',
   ].join('\n');
 }
@@ -95,6 +99,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       httpPort,
       storeDir,
       maxPayloadBytes: options.maxPayloadBytes ?? 8 * 1024 * 1024,
+      ...(options.mqttPort === undefined ? {} : { mqttPort: options.mqttPort }),
     }),
   );
   const monitorUrl = `http://127.0.0.1:${httpPort}`;

@@ -1,0 +1,189 @@
+// `make bench`: Shoal side by side with Mosquitto and nats-server's built-in MQTT, on this machine, in the same
+// run, driven by the same load generator (bench/lib: raw sockets and mqtt-packet, whose own CPU is reported).
+// It starts the local fleet (2 proxies × 3 shards, Redis), a Mosquitto and a nats-server with JetStream and an
+// `mqtt` block, all on free ports of 127.0.0.1, runs every scenario against each system in turn (scenario by
+// scenario, so the three see the same machine conditions), and stops them all at the end, on an error, on
+// SIGINT/SIGTERM and after a watchdog bound.
+//
+//   npx tsx bench/side-by-side.ts [--quick] [--only a,b] [--systems shoal,mosquitto,nats-mqtt] [--seconds S]
+//
+// Writes bench/results/<date>-<scenario>.json, <date>-summary.md and <date>-summary.svg (scenarios:
+// bench/lib/side-by-side-scenarios.ts). --quick (BENCH_QUICK=1 in make) runs about a minute; the default run
+// stays under ten.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { round } from './lib/samples.js';
+import { SCENARIOS, type BenchSettings, type SystemResult } from './lib/side-by-side-scenarios.js';
+import { goals, summaryMarkdown, writeScenarioJson } from './lib/side-by-side-report.js';
+import { barChartSvg, type BarPanel } from './lib/svg-chart.js';
+import { startMosquittoTarget, startNatsMqttTarget, startShoal, stopTargets, type Target, type TargetName } from './lib/targets.js';
+import { machineInfo } from './lib/throughput-report.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SYSTEMS: readonly TargetName[] = ['shoal', 'mosquitto', 'nats-mqtt'];
+
+interface Options {
+  readonly quick: boolean;
+  readonly only: readonly string[] | undefined;
+  readonly systems: readonly TargetName[];
+  readonly seconds: number | undefined;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  let quick = false;
+  let only: string[] | undefined;
+  let systems: TargetName[] = [...SYSTEMS];
+  let seconds: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => argv[++i] ?? '';
+    if (arg === '--quick') quick = true;
+    else if (arg === '--only') only = value().split(',');
+    else if (arg === '--systems') systems = value().split(',').filter((s): s is TargetName => (SYSTEMS as readonly string[]).includes(s));
+    else if (arg === '--seconds') seconds = Number(value());
+    else throw new Error(`unexpected argument ${String(arg)}; usage: see the header of bench/side-by-side.ts`);
+  }
+  const unknown = only?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (seconds !== undefined && !(seconds >= 1 && seconds <= 600)) throw new Error('--seconds must be in 1..600');
+  return { quick, only, systems, seconds };
+}
+
+function settingsFor(options: Options): BenchSettings {
+  const q = options.quick;
+  return {
+    quick: q,
+    seconds: options.seconds ?? (q ? 3 : 10),
+    warmupSeconds: q ? 1 : 2,
+    drainSeconds: q ? 10 : 20,
+    pairs: 20,
+    fanInPublishers: 100,
+    fanOutSubscribers: 1_000,
+    payloadBytes: 128,
+    window: 64,
+    e2eWindow: 256,
+    idleConnections: q ? 2_000 : 10_000,
+    connectSeconds: q ? 3 : 10,
+    connectConcurrency: 200,
+    replayMessages: q ? 1_000 : 10_000,
+    runId: `r${Date.now().toString(36)}`,
+  };
+}
+
+async function startSystems(names: readonly TargetName[], stateDir: string): Promise<Target[]> {
+  const started: Target[] = [];
+  try {
+    for (const name of names) {
+      console.log(`starting ${name}`);
+      if (name === 'shoal') started.push(await startShoal(stateDir));
+      else if (name === 'mosquitto') started.push(await startMosquittoTarget(stateDir));
+      else started.push(await startNatsMqttTarget(stateDir));
+    }
+    return started;
+  } catch (err: unknown) {
+    await stopTargets(started);
+    throw err;
+  }
+}
+
+function oneLine(r: SystemResult): string {
+  if (r.flow !== undefined) return `published ${r.flow.publishedPerSecond}/s, delivered ${r.flow.deliveredPerSecond}/s, ratio ${r.flow.deliveryRatio}, e2e p50/p99 ${r.flow.latencyMs?.p50 ?? '–'}/${r.flow.latencyMs?.p99 ?? '–'} ms, CPU s/100k ${r.cpuSecondsPer100k ?? '–'}`;
+  if (r.idle !== undefined) return `${r.idle.connections} connections, ${r.idle.kibPerConnection} KiB each (system ${r.idle.systemKibPerConnection})`;
+  if (r.connect !== undefined) return `${r.connect.connacksPerSecond} CONNACK/s, ${r.connect.failed} failed, p99 ${r.connect.latencyMs?.p99 ?? '–'} ms`;
+  if (r.replay !== undefined) return `received ${r.replay.received}/${r.replay.acked} in ${r.replay.seconds} s (${r.replay.endedBy})${r.replay.error === undefined ? '' : `, ${r.replay.error}`}`;
+  return r.skipped ?? '';
+}
+
+function chart(results: ReadonlyMap<string, ReadonlyMap<string, SystemResult>>, systems: readonly string[], date: string): string {
+  const value = (scenario: string, pick: (r: SystemResult) => number | undefined): (number | undefined)[] =>
+    systems.map((s) => {
+      const r = results.get(scenario)?.get(s);
+      return r === undefined ? undefined : pick(r);
+    });
+  const panels: BarPanel[] = [
+    {
+      title: 'Throughput', unit: 'msg/s delivered; QoS 1: PUBACKed', log: true, groups: [
+        { label: 'pairs QoS 0', values: value('pairs-qos0', (r) => r.flow?.deliveredPerSecond) },
+        { label: 'pairs QoS 1', values: value('pairs-qos1', (r) => r.flow?.publishedPerSecond) },
+        { label: 'fan-in QoS 0', values: value('fan-in', (r) => r.flow?.deliveredPerSecond) },
+        { label: 'fan-out QoS 0', values: value('fan-out', (r) => r.flow?.deliveredPerSecond) },
+      ],
+    },
+    {
+      title: 'End-to-end latency', unit: 'ms', log: true, groups: [
+        { label: 'QoS 0 p50', values: value('pairs-qos0', (r) => r.flow?.latencyMs?.p50) },
+        { label: 'QoS 0 p99', values: value('pairs-qos0', (r) => r.flow?.latencyMs?.p99) },
+        { label: 'QoS 1 p50', values: value('pairs-qos1', (r) => r.flow?.latencyMs?.p50) },
+        { label: 'QoS 1 p99', values: value('pairs-qos1', (r) => r.flow?.latencyMs?.p99) },
+        { label: 'QoS 1 half rate p50', values: value('pairs-qos1-half-rate', (r) => r.flow?.latencyMs?.p50) },
+        { label: 'QoS 1 half rate p99', values: value('pairs-qos1-half-rate', (r) => r.flow?.latencyMs?.p99) },
+      ],
+    },
+    {
+      title: 'Connections', unit: 'KiB RSS per idle connection; CONNACK/s with persistent sessions', log: true, groups: [
+        { label: 'KiB per idle connection', values: value('idle-connections', (r) => r.idle?.kibPerConnection) },
+        { label: 'CONNACK/s (one endpoint)', values: value('connect-rate', (r) => r.connect?.connacksPerSecond) },
+        { label: 'system CPU s per 100k delivered, QoS 1', values: value('pairs-qos1', (r) => r.cpuSecondsPer100k) },
+      ],
+    },
+  ];
+  return barChartSvg(`Shoal vs Mosquitto vs nats-server MQTT, ${date}, same machine, same load generator`, systems, panels);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const settings = settingsFor(options);
+  const scenarios = SCENARIOS.filter((s) => options.only === undefined || options.only.includes(s.name));
+  const machine = machineInfo();
+  const date = new Date().toISOString().slice(0, 10);
+  const outDir = join(ROOT, 'bench', 'results');
+  console.log(`machine: ${cpus().length} CPUs, Node ${process.version}, ${String(machine['natsServer'])}, load average ${loadavg().map((x) => round(x)).join(' ')}`);
+  const stateDir = mkdtempSync(join(tmpdir(), 'shoal-side-by-side-'));
+  const targets: Target[] = [];
+  const watchdogMs = (options.quick ? 5 : 20) * 60_000;
+  let aborting = false;
+  const abort = (why: string): void => {
+    if (aborting) return;
+    aborting = true;
+    console.error(`\n${why}: stopping every system (state kept in ${stateDir})`);
+    void stopTargets(targets).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', () => abort('SIGINT'));
+  process.on('SIGTERM', () => abort('SIGTERM'));
+  const watchdog = setTimeout(() => abort(`watchdog: the run exceeded ${watchdogMs / 1000} s`), watchdogMs);
+  const results = new Map<string, Map<string, SystemResult>>();
+  try {
+    targets.push(...(await startSystems(options.systems, stateDir)));
+    const common = { date: new Date().toISOString(), command: `npx tsx bench/side-by-side.ts ${process.argv.slice(2).join(' ')}`.trim(), settings, machine, systems: targets.map((t) => ({ name: t.name, description: t.description, processes: Object.fromEntries(t.pids) })) };
+    for (const scenario of scenarios) {
+      console.log(`\n── ${scenario.name}: ${scenario.title}`);
+      const byTarget = new Map<string, SystemResult>();
+      results.set(scenario.name, byTarget);
+      for (const target of targets) {
+        const result = await scenario.run(target, settings, results);
+        byTarget.set(target.name, result);
+        console.log(`   ${target.name.padEnd(10)} ${oneLine(result)}`);
+      }
+      writeScenarioJson(outDir, date, scenario, common, byTarget);
+    }
+    const markdown = summaryMarkdown(scenarios, results, { date: common.date, command: common.command, machine: `${cpus().length} × ${String(machine['cpuModel'])}, Node ${process.version}, ${String(machine['natsServer'])}`, quick: options.quick });
+    writeFileSync(join(outDir, `${date}-summary.md`), markdown);
+    writeFileSync(join(outDir, `${date}-summary.svg`), chart(results, targets.map((t) => t.name), date));
+    console.log(`\n${markdown}`);
+    for (const g of goals(results)) console.log(`goal: ${g.goal}: ${g.measured} → ${g.met === undefined ? 'not measured' : g.met ? 'met' : 'NOT met'}`);
+    console.log(`\nwritten ${outDir}/${date}-{${scenarios.map((s) => s.name).join(',')},summary}.{json,md,svg}`);
+    await stopTargets(targets);
+    rmSync(stateDir, { recursive: true, force: true });
+  } catch (err: unknown) {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    await stopTargets(targets);
+    console.error(`state and logs kept in ${stateDir}`);
+    process.exitCode = 1;
+  } finally {
+    clearTimeout(watchdog);
+  }
+}
+
+await main();
