@@ -1,7 +1,7 @@
 // `make bench-connections`: ≥ 100,000 concurrent idle MQTT connections across several proxy processes, held
 // with keepalive traffic, 0 drops expected. The machine allows 20,000 file descriptors per process, so it runs
 // a local fleet of 6 proxies (3 shards, Redis sessions) and forks 6 load-generator processes (bench/lib/
-// idle-worker.ts), worker i connecting to proxy i from its own source addresses 127.0.0.x (each source address
+// idle-worker.ts), worker i connecting to proxy i from its own source addresses 127.0.1.x (each source address
 // has its own ephemeral-port range). Reports connect time, drops, PINGREQ/PINGRESP counts and each proxy's RSS
 // per connection (RSS with the connections minus RSS before, divided by its connections).
 //
@@ -58,14 +58,15 @@ function proxyRss(fleet: Fleet): number[] {
   return Array.from({ length: fleet.config.proxies }, (_, i) => procRssMiB(fleet.proxy(i)?.pid ?? 0) ?? 0);
 }
 
-/** Worker i connects to proxy i from its own two source addresses 127.0.1.x. */
+/** Worker i connects to proxy i from its own eight source addresses 127.0.1.x. */
 function startWorkers(fleet: Fleet, plan: { connections: number; perProxy: number; keepaliveSeconds: number; maxSeconds: number }): Worker[] {
   const run = Date.now().toString(36);
   return fleet.proxyEndpoints.map((endpoint, w) => {
     const url = new URL(endpoint.mqttUrl);
     return startWorker({
       targets: [{ host: url.hostname, port: Number(url.port) }],
-      sourceAddresses: [`127.0.1.${String(10 + 2 * w)}`, `127.0.1.${String(11 + 2 * w)}`],
+      // bind() to a source address with port 0 slows down sharply past ~7,000 ports per address here: 8 each.
+      sourceAddresses: Array.from({ length: 8 }, (_, k) => `127.0.1.${String(10 + 8 * w + k)}`),
       connections: Math.max(0, Math.min(plan.perProxy, plan.connections - w * plan.perProxy)),
       clientIdPrefix: `scale-${run}-${String(w)}`,
       keepaliveSeconds: plan.keepaliveSeconds,
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     workers.push(...startWorkers(fleet, { connections, perProxy, keepaliveSeconds, maxSeconds: connectBoundSeconds + holdSeconds + 60 }));
     while (workers.some((w) => w.openedSeconds === undefined) && performance.now() - started < connectBoundSeconds * 1000) {
       await sleep(5_000);
-      console.log(`  connecting: ${total(workers, 'open')} open, ${total(workers, 'failed')} failed, ${round((performance.now() - started) / 1000, 0)} s`);
+      console.log(`  connecting: ${total(workers, 'open')} open (${workers.map((w) => w.counts?.open ?? 0).join(' ')}), ${total(workers, 'failed')} failed, ${round((performance.now() - started) / 1000, 0)} s`);
     }
     // Each worker reports how long its own connects took; the slowest is the fleet's connect time.
     const connectSeconds = round(Math.max(...workers.map((w) => w.openedSeconds ?? (performance.now() - started) / 1000)), 1);

@@ -59,6 +59,8 @@ export class IdlePool {
 
   /** Opens `count` more connections with at most `concurrency` CONNECTs outstanding; resolves when all settled. */
   async open(count: number, onProgress?: (counts: IdlePoolCounts) => void): Promise<void> {
+    // Keepalives run from the first connection on: a server closes a connection silent for 1.5 × keepalive.
+    this.startPings();
     const first = this.conns.length;
     let next = first;
     const end = first + count;
@@ -70,7 +72,6 @@ export class IdlePool {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, count) }, worker));
-    this.startPings();
   }
 
   private openOne(i: number): Promise<void> {
