@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/idle-heap.ts [--connections 10000]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,20 @@ import { round } from './lib/samples.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
+/** A snapshot is written in pieces; it is complete once the JSON document is closed. */
+function complete(file: string): boolean {
+  const size = statSync(file).size;
+  if (size < 2) return false;
+  const tail = Buffer.alloc(1);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, tail, 0, 1, size - 1);
+  } finally {
+    closeSync(fd);
+  }
+  return tail.toString() === '}';
+}
+
 /** Sends SIGUSR2 and waits until a new, complete snapshot file appears in `dir`. */
 async function snapshot(pid: number, dir: string): Promise<string> {
   const known = new Set(readdirSync(dir));
@@ -24,12 +38,7 @@ async function snapshot(pid: number, dir: string): Promise<string> {
   for (let waited = 0; waited < 120_000; waited += 500) {
     await sleep(500);
     const fresh = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !known.has(f));
-    if (fresh !== undefined) {
-      const file = join(dir, fresh);
-      const size = statSync(file).size;
-      await sleep(1_000);
-      if (statSync(file).size === size) return file;
-    }
+    if (fresh !== undefined && complete(join(dir, fresh))) return join(dir, fresh);
   }
   throw new Error('no heap snapshot within 2 minutes');
 }
