@@ -2,7 +2,10 @@
 // prints where the time went: self time per function and per module (package or source file), and the idle,
 // GC and program shares, as percentages of all samples.
 //
-//   npx tsx bench/cpu-profile-summary.ts <file.cpuprofile> [--top 25]
+//   npx tsx bench/cpu-profile-summary.ts <file.cpuprofile> [--top 25] [--callers writeBuffer]
+//
+// --callers NAME: the self time of the functions called NAME, by the chain of their three nearest callers
+// outside Node's own modules.
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -42,6 +45,28 @@ function selfTimes(profile: Profile): Map<number, number> {
   return selfUs;
 }
 
+const frameName = (node: ProfileNode): string => `${node.callFrame.functionName === '' ? '(anonymous)' : node.callFrame.functionName} ${moduleOf(node.callFrame.url, node.callFrame.functionName)}`;
+
+/** Self time of the nodes named `name`, keyed by their three nearest callers outside node:* modules. */
+function callers(profile: Profile, selfUs: Map<number, number>, name: string): Map<string, number> {
+  const parent = new Map<number, ProfileNode>();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  const out = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    if (us === 0 || node.callFrame.functionName !== name) continue;
+    const chain: string[] = [];
+    for (let p = parent.get(node.id); p !== undefined && chain.length < 3; p = parent.get(p.id)) {
+      const frame = frameName(byId.get(p.id) ?? p);
+      if (!frame.includes(' node:')) chain.push(frame); // Node's own stream layers say little about who wrote
+    }
+    const key = chain.join(' ← ');
+    out.set(key, (out.get(key) ?? 0) + us);
+  }
+  return out;
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const file = args[0];
@@ -70,6 +95,9 @@ function main(): void {
   console.log(`${file}: ${(totalUs / 1e6).toFixed(1)} s sampled, ${String(profile.samples?.length ?? 0)} samples`);
   print('self time by module', byModule);
   print('self time by function', byFunction);
+  const callersAt = args.indexOf('--callers');
+  const name = callersAt >= 0 ? args[callersAt + 1] : undefined;
+  if (name !== undefined) print(`callers of ${name}`, callers(profile, selfUs, name));
 }
 
 main();
