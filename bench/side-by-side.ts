@@ -6,18 +6,19 @@
 // SIGINT/SIGTERM and after a watchdog bound.
 //
 //   npx tsx bench/side-by-side.ts [--quick] [--only a,b] [--systems shoal,mosquitto,nats-mqtt] [--seconds S]
+//   npx tsx bench/side-by-side.ts --from-results <YYYY-MM-DD>   (rewrite the summary and chart from the JSON files)
 //
 // Writes bench/results/<date>-<scenario>.json, <date>-summary.md and <date>-summary.svg (scenarios:
 // bench/lib/side-by-side-scenarios.ts). --quick (BENCH_QUICK=1 in make) runs about a minute; the default run
 // stays under ten.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { round } from './lib/samples.js';
 import { SCENARIOS, type BenchSettings, type SystemResult } from './lib/side-by-side-scenarios.js';
 import { goals, summaryMarkdown, writeScenarioJson } from './lib/side-by-side-report.js';
-import { barChartSvg, type BarPanel } from './lib/svg-chart.js';
+import { summaryChart } from './lib/summary-chart.js';
 import { startMosquittoTarget, startNatsMqttTarget, startShoal, stopTargets, type Target, type TargetName } from './lib/targets.js';
 import { machineInfo } from './lib/throughput-report.js';
 
@@ -29,6 +30,7 @@ interface Options {
   readonly only: readonly string[] | undefined;
   readonly systems: readonly TargetName[];
   readonly seconds: number | undefined;
+  readonly fromResults: string | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -36,6 +38,7 @@ function parseOptions(argv: readonly string[]): Options {
   let only: string[] | undefined;
   let systems: TargetName[] = [...SYSTEMS];
   let seconds: number | undefined;
+  let fromResults: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => argv[++i] ?? '';
@@ -43,12 +46,13 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--only') only = value().split(',');
     else if (arg === '--systems') systems = value().split(',').filter((s): s is TargetName => (SYSTEMS as readonly string[]).includes(s));
     else if (arg === '--seconds') seconds = Number(value());
+    else if (arg === '--from-results') fromResults = value();
     else throw new Error(`unexpected argument ${String(arg)}; usage: see the header of bench/side-by-side.ts`);
   }
   const unknown = only?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   if (seconds !== undefined && !(seconds >= 1 && seconds <= 600)) throw new Error('--seconds must be in 1..600');
-  return { quick, only, systems, seconds };
+  return { quick, only, systems, seconds, fromResults };
 }
 
 function settingsFor(options: Options): BenchSettings {
@@ -96,44 +100,29 @@ function oneLine(r: SystemResult): string {
   return r.skipped ?? '';
 }
 
-function chart(results: ReadonlyMap<string, ReadonlyMap<string, SystemResult>>, systems: readonly string[], date: string): string {
-  const value = (scenario: string, pick: (r: SystemResult) => number | undefined): (number | undefined)[] =>
-    systems.map((s) => {
-      const r = results.get(scenario)?.get(s);
-      return r === undefined ? undefined : pick(r);
-    });
-  const panels: BarPanel[] = [
-    {
-      title: 'Throughput', unit: 'msg/s delivered; QoS 1: PUBACKed', log: true, groups: [
-        { label: 'pairs QoS 0', values: value('pairs-qos0', (r) => r.flow?.deliveredPerSecond) },
-        { label: 'pairs QoS 1', values: value('pairs-qos1', (r) => r.flow?.publishedPerSecond) },
-        { label: 'fan-in QoS 0', values: value('fan-in', (r) => r.flow?.deliveredPerSecond) },
-        { label: 'fan-out QoS 0', values: value('fan-out', (r) => r.flow?.deliveredPerSecond) },
-      ],
-    },
-    {
-      title: 'End-to-end latency', unit: 'ms', log: true, groups: [
-        { label: 'QoS 0 p50', values: value('pairs-qos0', (r) => r.flow?.latencyMs?.p50) },
-        { label: 'QoS 0 p99', values: value('pairs-qos0', (r) => r.flow?.latencyMs?.p99) },
-        { label: 'QoS 1 p50', values: value('pairs-qos1', (r) => r.flow?.latencyMs?.p50) },
-        { label: 'QoS 1 p99', values: value('pairs-qos1', (r) => r.flow?.latencyMs?.p99) },
-        { label: 'QoS 1 half rate p50', values: value('pairs-qos1-half-rate', (r) => r.flow?.latencyMs?.p50) },
-        { label: 'QoS 1 half rate p99', values: value('pairs-qos1-half-rate', (r) => r.flow?.latencyMs?.p99) },
-      ],
-    },
-    {
-      title: 'Connections', unit: 'KiB RSS per idle connection; CONNACK/s with persistent sessions', log: true, groups: [
-        { label: 'KiB per idle connection', values: value('idle-connections', (r) => r.idle?.kibPerConnection) },
-        { label: 'CONNACK/s (one endpoint)', values: value('connect-rate', (r) => r.connect?.connacksPerSecond) },
-        { label: 'system CPU s per 100k delivered, QoS 1', values: value('pairs-qos1', (r) => r.cpuSecondsPer100k) },
-      ],
-    },
-  ];
-  return barChartSvg(`Shoal vs Mosquitto vs nats-server MQTT, ${date}, same machine, same load generator`, systems, panels);
+/** Rebuilds the summary and the chart of a run from its JSON files. */
+function rewriteSummary(outDir: string, date: string): void {
+  const results = new Map<string, Map<string, SystemResult>>();
+  let header = { date, command: '', machine: '', quick: false };
+  for (const scenario of SCENARIOS) {
+    const file = join(outDir, `${date}-${scenario.name}.json`);
+    if (!existsSync(file)) continue;
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { date: string; command: string; settings: BenchSettings; machine: Record<string, unknown>; systems: Record<string, SystemResult> };
+    results.set(scenario.name, new Map(Object.entries(doc.systems)));
+    header = { date: doc.date, command: doc.command, machine: `${String(doc.machine['nproc'])} × ${String(doc.machine['cpuModel'])}, Node ${String(doc.machine['node'])}, ${String(doc.machine['natsServer'])}`, quick: doc.settings.quick };
+  }
+  const systems = [...new Set([...results.values()].flatMap((m) => [...m.keys()]))];
+  writeFileSync(join(outDir, `${date}-summary.md`), summaryMarkdown(SCENARIOS.filter((s) => results.has(s.name)), results, header));
+  writeFileSync(join(outDir, `${date}-summary.svg`), summaryChart(results, systems, date));
+  console.log(`rewritten ${outDir}/${date}-summary.{md,svg} from ${results.size} scenario files`);
 }
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.fromResults !== undefined) {
+    rewriteSummary(join(ROOT, 'bench', 'results'), options.fromResults);
+    return;
+  }
   const settings = settingsFor(options);
   const scenarios = SCENARIOS.filter((s) => options.only === undefined || options.only.includes(s.name));
   const machine = machineInfo();
@@ -170,7 +159,7 @@ async function main(): Promise<void> {
     }
     const markdown = summaryMarkdown(scenarios, results, { date: common.date, command: common.command, machine: `${cpus().length} × ${String(machine['cpuModel'])}, Node ${process.version}, ${String(machine['natsServer'])}`, quick: options.quick });
     writeFileSync(join(outDir, `${date}-summary.md`), markdown);
-    writeFileSync(join(outDir, `${date}-summary.svg`), chart(results, targets.map((t) => t.name), date));
+    writeFileSync(join(outDir, `${date}-summary.svg`), summaryChart(results, targets.map((t) => t.name), date));
     console.log(`\n${markdown}`);
     for (const g of goals(results)) console.log(`goal: ${g.goal}: ${g.measured} → ${g.met === undefined ? 'not measured' : g.met ? 'met' : 'NOT met'}`);
     console.log(`\nwritten ${outDir}/${date}-{${scenarios.map((s) => s.name).join(',')},summary}.{json,md,svg}`);

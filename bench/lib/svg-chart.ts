@@ -59,17 +59,17 @@ function panel(p: BarPanel, systems: readonly string[], y0: number): string[] {
 
 /** The whole chart: a legend of the systems, then the panels stacked vertically. */
 export function barChartSvg(title: string, systems: readonly string[], panels: readonly BarPanel[]): string {
-  const height = 50 + panels.length * PANEL_HEIGHT;
+  const height = 70 + panels.length * PANEL_HEIGHT;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${MARGIN.left}" y="24" font-size="17" font-weight="bold">${escape(title)}</text>`,
   ];
   systems.forEach((s, i) => {
-    const x = WIDTH - MARGIN.right - (systems.length - i) * 130;
-    out.push(`<rect x="${x}" y="12" width="14" height="14" fill="${COLORS[i % COLORS.length] ?? '#000'}"/>`, `<text x="${x + 20}" y="24" font-size="13">${escape(s)}</text>`);
+    const x = MARGIN.left + i * 130;
+    out.push(`<rect x="${x}" y="36" width="14" height="14" fill="${COLORS[i % COLORS.length] ?? '#000'}"/>`, `<text x="${x + 20}" y="48" font-size="13">${escape(s)}</text>`);
   });
-  panels.forEach((p, i) => out.push(...panel(p, systems, 40 + i * PANEL_HEIGHT)));
+  panels.forEach((p, i) => out.push(...panel(p, systems, 60 + i * PANEL_HEIGHT)));
   out.push('</svg>', '');
   return out.join('\n');
 }
