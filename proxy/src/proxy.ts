@@ -13,6 +13,7 @@ import { ProxyMetrics } from './observability/metrics.js';
 import { ClientHandler } from './protocol/client-handler.js';
 import { ClientRegistry } from './protocol/client-registry.js';
 import { Connection, type PeerIdentity } from './protocol/connection.js';
+import { PacketDecoder } from './protocol/packet-decoder.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
 import { ReasonCode } from './protocol/reason-codes.js';
 import type { RingDocument } from './routing/ring-document.js';
@@ -66,6 +67,8 @@ export class ShoalProxy {
   private readonly ring: RingSource;
   private readonly listeners: { close(): Promise<void> }[] = [];
   private readonly messageIds = createMessageIds();
+  /** One mqtt-packet parser for every connection (protocol/packet-decoder.ts): less memory per connection. */
+  private readonly decoder = new PacketDecoder();
   private backend: NatsBackend | undefined;
   private context: ProxyContext | undefined;
   private document: RingDocument | undefined;
@@ -260,6 +263,7 @@ export class ShoalProxy {
       maxPacketSizeBytes: this.deps.config.limits.maxPacketSizeBytes,
       hooks: this.metrics,
       remoteAddress,
+      decoder: this.decoder,
       ...(peerIdentity === undefined ? {} : { peerIdentity }),
     });
     const handler = new ClientHandler(conn, context);

@@ -4,6 +4,8 @@ import type { Packet } from 'mqtt-packet';
 import { ProtocolError } from '../errors.js';
 import { CONNECT_PREAMBLE_BYTES, connectProtocolLevel } from './connect-preamble.js';
 import { FrameGuard } from './frame-guard.js';
+import { INITIAL_DECODER_SETTINGS, PacketDecoder, settingsAfterConnect } from './packet-decoder.js';
+import type { DecoderSettings } from './packet-decoder.js';
 import { ReasonCode } from './reason-codes.js';
 import type { SendResult } from './outbound-flow.js';
 
@@ -40,6 +42,8 @@ export interface ConnectionOptions {
   readonly remoteAddress: string;
   /** Set when the transport verified a client certificate (for the authentication chain). */
   readonly peerIdentity?: PeerIdentity;
+  /** One decoder shared by the connections of a proxy; a connection of its own makes one when absent. */
+  readonly decoder?: PacketDecoder;
 }
 
 /**
@@ -54,7 +58,10 @@ export class Connection {
   maxOutboundPacketBytes = Number.MAX_SAFE_INTEGER;
   readonly remoteAddress: string;
   readonly peerIdentity: PeerIdentity | undefined;
-  private readonly parser = mqtt.parser({ protocolVersion: 4 });
+  private readonly decoder: PacketDecoder;
+  private decoderSettings: DecoderSettings = INITIAL_DECODER_SETTINGS;
+  /** The first bytes of a packet that the chunks read so far did not complete. */
+  private partial: Buffer[] | undefined;
   private readonly guard: FrameGuard;
   private events: ConnectionEvents | undefined;
   private closed = false;
@@ -69,13 +76,7 @@ export class Connection {
     this.remoteAddress = options.remoteAddress;
     this.peerIdentity = options.peerIdentity;
     this.guard = new FrameGuard(options.maxPacketSizeBytes);
-    this.parser.on('packet', (packet: Packet) => {
-      if (!this.closed) this.events?.onPacket(packet);
-    });
-    this.parser.on('error', (err: unknown) => {
-      const detail = err instanceof Error ? err.message : String(err);
-      this.fail(new ProtocolError(ReasonCode.MalformedPacket, `malformed packet: ${detail}`));
-    });
+    this.decoder = options.decoder ?? new PacketDecoder();
   }
 
   /** Starts reading; events are delivered to `events` from now on. */
@@ -170,12 +171,27 @@ export class Connection {
     // buffer; fed packet by packet, it finds nothing there and the packet is refused as malformed
     let start = 0;
     for (const end of ends) {
-      this.parser.parse(chunk.subarray(start, end));
+      const piece = chunk.subarray(start, end);
       start = end;
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a handler run by parse() may close it
-      if (this.closed) return;
+      const partial = this.partial;
+      this.partial = undefined;
+      if (!this.decodeOne(partial === undefined ? piece : Buffer.concat([...partial, piece]))) return;
     }
-    if (start < chunk.length) this.parser.parse(chunk.subarray(start));
+    if (start < chunk.length) (this.partial ??= []).push(chunk.subarray(start));
+  }
+
+  /** Decodes one whole packet and hands it on; false once the connection is closed (by an error or a handler). */
+  private decodeOne(bytes: Buffer): boolean {
+    let packet: Packet;
+    try {
+      packet = this.decoder.decode(bytes, this.decoderSettings);
+    } catch (err: unknown) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return false;
+    }
+    this.decoderSettings = settingsAfterConnect(packet, this.decoderSettings);
+    this.events?.onPacket(packet);
+    return !this.closed;
   }
 
   /**
