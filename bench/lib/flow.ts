@@ -9,7 +9,8 @@
 // PUBACK latency; after a drain, the delivery ratio (per subscriber and topic, the share of the messages sent
 // in the interval that arrived) and out-of-order arrivals.
 import { performance } from 'node:perf_hooks';
-import { Publisher, RawMqttClient } from './raw-mqtt.js';
+import { Publisher } from './publisher.js';
+import { RawMqttClient } from './raw-mqtt.js';
 import type { Delivery, LoadQoS } from './raw-mqtt.js';
 import { Samples, round, sum, type Percentiles } from './samples.js';
 import type { Endpoint } from './targets.js';

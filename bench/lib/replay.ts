@@ -4,7 +4,8 @@
 // never waits for ever: the wait ends when all arrived, after 10 s without a new one, or after 60 s.
 import { performance } from 'node:perf_hooks';
 import { drainUntil } from './flow.js';
-import { Publisher, RawMqttClient } from './raw-mqtt.js';
+import { Publisher } from './publisher.js';
+import { RawMqttClient } from './raw-mqtt.js';
 import { round } from './samples.js';
 import type { Endpoint, Target } from './targets.js';
 
