@@ -30,6 +30,11 @@ export interface RawClientOptions {
   readonly connectTimeoutMs?: number;
   /** Clean session (3.1.1) / clean start (5.0); default true. */
   readonly clean?: boolean;
+  /**
+   * Receives PUBLISHes from the start: a server resuming a session may send queued messages in the same read as
+   * the CONNACK, before connect() resolves and a handler set afterwards could see them.
+   */
+  readonly onDelivery?: (delivery: Delivery) => void;
 }
 
 /** A message delivered to this client: when it was sent (from the payload) and its sequence. */
@@ -77,6 +82,7 @@ export class RawMqttClient {
     private readonly socket: Socket,
     readonly options: RawClientOptions,
   ) {
+    if (options.onDelivery !== undefined) this.onDelivery = options.onDelivery;
     this.parser = mqtt.parser({ protocolVersion: options.protocolVersion });
     this.parser.on('packet', (packet: Packet) => this.dispatch(packet));
     this.parser.on('error', (err: Error) => this.fail(new Error(`${options.clientId}: bad packet: ${err.message}`)));

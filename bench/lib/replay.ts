@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { drainUntil } from './flow.js';
 import { Publisher } from './publisher.js';
 import { RawMqttClient } from './raw-mqtt.js';
+import type { Delivery } from './raw-mqtt.js';
 import { round } from './samples.js';
 import type { Endpoint, Target } from './targets.js';
 
@@ -35,8 +36,8 @@ export interface ReplayResult {
   error?: string;
 }
 
-const connect = (endpoint: Endpoint, clientId: string, clean: boolean): Promise<RawMqttClient> =>
-  RawMqttClient.connect({ host: endpoint.host, port: endpoint.port, clientId, protocolVersion: 4, clean, keepaliveSeconds: 60, connectTimeoutMs: 20_000 });
+const connect = (endpoint: Endpoint, clientId: string, clean: boolean, onDelivery?: (d: Delivery) => void): Promise<RawMqttClient> =>
+  RawMqttClient.connect({ host: endpoint.host, port: endpoint.port, clientId, protocolVersion: 4, clean, keepaliveSeconds: 60, connectTimeoutMs: 20_000, ...(onDelivery === undefined ? {} : { onDelivery }) });
 
 async function publishAll(endpoint: Endpoint, options: ReplayOptions): Promise<number> {
   const client = await connect(endpoint, `${options.clientId}-pub`, true);
@@ -70,9 +71,8 @@ export async function replay(target: Target, options: ReplayOptions): Promise<Re
     const seen = new Uint8Array(options.messages);
     const started = performance.now();
     let last = started;
-    const client = await connect(target.subscribeTo, options.clientId, false);
-    result.sessionPresent = client.sessionPresent;
-    client.onDelivery = (d) => {
+    // The handler is in place before the CONNECT: queued messages may come in the same read as the CONNACK.
+    const client = await connect(target.subscribeTo, options.clientId, false, (d) => {
       if (d.seq < 0 || d.seq >= options.messages) return;
       last = performance.now();
       result.firstMessageMs ??= round(last - started, 1);
@@ -81,7 +81,8 @@ export async function replay(target: Target, options: ReplayOptions): Promise<Re
         seen[d.seq] = 1;
         result.received++;
       }
-    };
+    });
+    result.sessionPresent = client.sessionPresent;
     const drain = await drainUntil(() => result.received >= result.acked, () => result.received + result.duplicates, 60_000, 10_000);
     result.endedBy = drain.endedBy;
     result.seconds = round(((result.received > 0 ? last : performance.now()) - started) / 1000, 3);
