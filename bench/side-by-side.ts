@@ -104,12 +104,14 @@ function oneLine(r: SystemResult): string {
 function rewriteSummary(outDir: string, date: string): void {
   const results = new Map<string, Map<string, SystemResult>>();
   let header = { date, command: '', machine: '', quick: false };
+  const runs: string[] = [];
   for (const scenario of SCENARIOS) {
     const file = join(outDir, `${date}-${scenario.name}.json`);
     if (!existsSync(file)) continue;
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { date: string; command: string; settings: BenchSettings; machine: Record<string, unknown>; systems: Record<string, SystemResult> };
     results.set(scenario.name, new Map(Object.entries(doc.systems)));
-    header = { date: doc.date, command: doc.command, machine: `${String(doc.machine['nproc'])} × ${String(doc.machine['cpuModel'])}, Node ${String(doc.machine['node'])}, ${String(doc.machine['natsServer'])}`, quick: doc.settings.quick };
+    if (!runs.includes(`${doc.command} (${doc.date})`)) runs.push(`${doc.command} (${doc.date})`);
+    header = { date: runs.length === 1 ? doc.date : header.date, command: runs.join('`, then `'), machine: `${String(doc.machine['nproc'])} × ${String(doc.machine['cpuModel'])}, Node ${String(doc.machine['node'])}, ${String(doc.machine['natsServer'])}`, quick: doc.settings.quick };
   }
   const systems = [...new Set([...results.values()].flatMap((m) => [...m.keys()]))];
   writeFileSync(join(outDir, `${date}-summary.md`), summaryMarkdown(SCENARIOS.filter((s) => results.has(s.name)), results, header));
