@@ -59,7 +59,7 @@ function settingsFor(options: Options): BenchSettings {
   const q = options.quick;
   return {
     quick: q,
-    seconds: options.seconds ?? (q ? 3 : 10),
+    seconds: options.seconds ?? (q ? 2 : 10),
     warmupSeconds: q ? 1 : 2,
     drainSeconds: q ? 10 : 20,
     pairs: 20,
@@ -69,9 +69,11 @@ function settingsFor(options: Options): BenchSettings {
     window: 64,
     e2eWindow: 256,
     idleConnections: q ? 2_000 : 10_000,
-    connectSeconds: q ? 3 : 10,
+    connectSeconds: q ? 2 : 10,
     connectConcurrency: 200,
     replayMessages: q ? 1_000 : 10_000,
+    replayStallMs: q ? 3_000 : 10_000,
+    idleSettleMs: q ? 1_000 : 3_000,
     runId: `r${Date.now().toString(36)}`,
   };
 }

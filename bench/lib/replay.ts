@@ -1,7 +1,7 @@
 // Persistent-session reconnect replay: a client with a persistent session (clean=false) subscribes at QoS 1
 // and disconnects; a publisher then sends `messages` QoS 1 messages to its topic (each PUBACKed); the client
 // reconnects and the benchmark times how long the queued messages take to arrive. It reports what arrived and
-// never waits for ever: the wait ends when all arrived, after 10 s without a new one, or after 60 s.
+// never waits for ever: the wait ends when all arrived, after `stallMs` without a new one, or after 60 s.
 import { performance } from 'node:perf_hooks';
 import { drainUntil } from './flow.js';
 import { Publisher } from './publisher.js';
@@ -16,6 +16,8 @@ export interface ReplayOptions {
   readonly topic: string;
   readonly payloadBytes: number;
   readonly window: number;
+  /** The wait ends after this long without a new message. */
+  readonly stallMs: number;
 }
 
 export interface ReplayResult {
@@ -83,7 +85,7 @@ export async function replay(target: Target, options: ReplayOptions): Promise<Re
       }
     });
     result.sessionPresent = client.sessionPresent;
-    const drain = await drainUntil(() => result.received >= result.acked, () => result.received + result.duplicates, 60_000, 10_000);
+    const drain = await drainUntil(() => result.received >= result.acked, () => result.received + result.duplicates, 60_000, options.stallMs);
     result.endedBy = drain.endedBy;
     result.seconds = round(((result.received > 0 ? last : performance.now()) - started) / 1000, 3);
     result.messagesPerSecond = result.seconds > 0 ? round(result.received / result.seconds, 0) : 0;

@@ -26,6 +26,10 @@ export interface BenchSettings {
   readonly connectSeconds: number;
   readonly connectConcurrency: number;
   readonly replayMessages: number;
+  /** Replay: the wait for queued messages ends after this long without one. */
+  readonly replayStallMs: number;
+  /** Idle connections: the pause between the last CONNACK and reading RSS. */
+  readonly idleSettleMs: number;
   readonly runId: string;
 }
 
@@ -161,7 +165,7 @@ const idle: ScenarioDefinition['run'] = async (target, settings) => {
   });
   try {
     await pool.open(settings.idleConnections);
-    await new Promise((done) => setTimeout(done, 3_000)); // let the servers finish the CONNECT work
+    await new Promise((done) => setTimeout(done, settings.idleSettleMs)); // let the servers finish the CONNECT work
     const holdersAfter = sumRssMiB(target.connectionPids);
     const systemAfter = sumRssMiB(target.pids);
     const n = Math.max(1, pool.counts.open);
@@ -217,7 +221,7 @@ const replayScenario: ScenarioDefinition['run'] = async (target, settings) => {
   const settledBeforeSeconds = await target.settle();
   const meter = new ResourceMeter(target.pids).watchRss();
   meter.start();
-  const result = await replay(target, { messages: settings.replayMessages, clientId: `${settings.runId}-${target.name}-replay`, topic: `bench/${settings.runId}/replay`, payloadBytes: settings.payloadBytes, window: settings.window });
+  const result = await replay(target, { messages: settings.replayMessages, clientId: `${settings.runId}-${target.name}-replay`, topic: `bench/${settings.runId}/replay`, payloadBytes: settings.payloadBytes, window: settings.window, stallMs: settings.replayStallMs });
   return { system: target.name, settledBeforeSeconds, resources: meter.stop(), replay: result };
 };
 
