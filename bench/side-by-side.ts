@@ -7,6 +7,7 @@
 //
 //   npx tsx bench/side-by-side.ts [--quick] [--only a,b] [--systems shoal,mosquitto,nats-mqtt] [--seconds S]
 //   npx tsx bench/side-by-side.ts --from-results <YYYY-MM-DD>   (rewrite the summary and chart from the JSON files)
+//   --cpu-prof: a V8 CPU profile per Shoal proxy, kept with the logs in the state directory it prints
 //
 // Writes bench/results/<date>-<scenario>.json, <date>-summary.md and <date>-summary.svg (scenarios:
 // bench/lib/side-by-side-scenarios.ts). --quick (BENCH_QUICK=1 in make) runs about a minute; the default run
@@ -20,6 +21,7 @@ import { SCENARIOS, type BenchSettings, type SystemResult } from './lib/side-by-
 import { goals, summaryMarkdown, writeScenarioJson } from './lib/side-by-side-report.js';
 import { summaryChart } from './lib/summary-chart.js';
 import { startMosquittoTarget, startNatsMqttTarget, startShoal, stopTargets, type Target, type TargetName } from './lib/targets.js';
+import { writeProfilingMain } from './lib/profiling-main.js';
 import { machineInfo } from './lib/throughput-report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +33,7 @@ interface Options {
   readonly systems: readonly TargetName[];
   readonly seconds: number | undefined;
   readonly fromResults: string | undefined;
+  readonly cpuProf: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -39,6 +42,7 @@ function parseOptions(argv: readonly string[]): Options {
   let systems: TargetName[] = [...SYSTEMS];
   let seconds: number | undefined;
   let fromResults: string | undefined;
+  let cpuProf = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => argv[++i] ?? '';
@@ -47,12 +51,13 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--systems') systems = value().split(',').filter((s): s is TargetName => (SYSTEMS as readonly string[]).includes(s));
     else if (arg === '--seconds') seconds = Number(value());
     else if (arg === '--from-results') fromResults = value();
+    else if (arg === '--cpu-prof') cpuProf = true;
     else throw new Error(`unexpected argument ${String(arg)}; usage: see the header of bench/side-by-side.ts`);
   }
   const unknown = only?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   if (seconds !== undefined && !(seconds >= 1 && seconds <= 600)) throw new Error('--seconds must be in 1..600');
-  return { quick, only, systems, seconds, fromResults };
+  return { quick, only, systems, seconds, fromResults, cpuProf };
 }
 
 function settingsFor(options: Options): BenchSettings {
@@ -78,12 +83,12 @@ function settingsFor(options: Options): BenchSettings {
   };
 }
 
-async function startSystems(names: readonly TargetName[], stateDir: string): Promise<Target[]> {
+async function startSystems(names: readonly TargetName[], stateDir: string, proxyMain: string | undefined): Promise<Target[]> {
   const started: Target[] = [];
   try {
     for (const name of names) {
       console.log(`starting ${name}`);
-      if (name === 'shoal') started.push(await startShoal(stateDir));
+      if (name === 'shoal') started.push(await startShoal(stateDir, proxyMain));
       else if (name === 'mosquitto') started.push(await startMosquittoTarget(stateDir));
       else started.push(await startNatsMqttTarget(stateDir));
     }
@@ -148,7 +153,8 @@ async function main(): Promise<void> {
   const watchdog = setTimeout(() => abort(`watchdog: the run exceeded ${watchdogMs / 1000} s`), watchdogMs);
   const results = new Map<string, Map<string, SystemResult>>();
   try {
-    targets.push(...(await startSystems(options.systems, stateDir)));
+    const proxyMain = options.cpuProf ? writeProfilingMain(stateDir, join(stateDir, 'cpu-prof')) : undefined;
+    targets.push(...(await startSystems(options.systems, stateDir, proxyMain)));
     const common = { date: new Date().toISOString(), command: `npx tsx bench/side-by-side.ts ${process.argv.slice(2).join(' ')}`.trim(), settings, machine, systems: targets.map((t) => ({ name: t.name, description: t.description, processes: Object.fromEntries(t.pids) })) };
     for (const scenario of scenarios) {
       console.log(`\n── ${scenario.name}: ${scenario.title}`);
@@ -168,7 +174,8 @@ async function main(): Promise<void> {
     for (const g of goals(results)) console.log(`goal: ${g.goal}: ${g.measured} → ${g.met === undefined ? 'not measured' : g.met ? 'met' : 'NOT met'}`);
     console.log(`\nwritten ${outDir}/${date}-{${scenarios.map((s) => s.name).join(',')},summary}.{json,md,svg}`);
     await stopTargets(targets);
-    rmSync(stateDir, { recursive: true, force: true });
+    if (options.cpuProf) console.log(`CPU profiles of the proxies in ${stateDir}/cpu-prof`);
+    else rmSync(stateDir, { recursive: true, force: true });
   } catch (err: unknown) {
     console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     await stopTargets(targets);
