@@ -12,6 +12,7 @@
 // Writes bench/results/<date>-<scenario>.json, <date>-summary.md and <date>-summary.svg (scenarios:
 // bench/lib/side-by-side-scenarios.ts). --quick (BENCH_QUICK=1 in make) runs about a minute; the default run
 // stays under ten.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -107,6 +108,17 @@ function oneLine(r: SystemResult): string {
   return r.skipped ?? '';
 }
 
+/** Writes the chart as SVG, and as PNG too when `rsvg-convert` (Debian librsvg2-bin) is installed. */
+function writeChart(outDir: string, date: string, svg: string): void {
+  const file = join(outDir, `${date}-summary.svg`);
+  writeFileSync(file, svg);
+  try {
+    execFileSync('rsvg-convert', ['-o', file.replace(/\.svg$/, '.png'), file], { stdio: 'ignore' });
+  } catch {
+    console.log('no rsvg-convert (Debian librsvg2-bin): the chart is written as SVG only');
+  }
+}
+
 /** Rebuilds the summary and the chart of a run from its JSON files. */
 function rewriteSummary(outDir: string, date: string): void {
   const results = new Map<string, Map<string, SystemResult>>();
@@ -122,7 +134,7 @@ function rewriteSummary(outDir: string, date: string): void {
   }
   const systems = [...new Set([...results.values()].flatMap((m) => [...m.keys()]))];
   writeFileSync(join(outDir, `${date}-summary.md`), summaryMarkdown(SCENARIOS.filter((s) => results.has(s.name)), results, header));
-  writeFileSync(join(outDir, `${date}-summary.svg`), summaryChart(results, systems, date));
+  writeChart(outDir, date, summaryChart(results, systems, date));
   console.log(`rewritten ${outDir}/${date}-summary.{md,svg} from ${results.size} scenario files`);
 }
 
@@ -169,7 +181,7 @@ async function main(): Promise<void> {
     }
     const markdown = summaryMarkdown(scenarios, results, { date: common.date, command: common.command, machine: `${cpus().length} × ${String(machine['cpuModel'])}, Node ${process.version}, ${String(machine['natsServer'])}`, quick: options.quick });
     writeFileSync(join(outDir, `${date}-summary.md`), markdown);
-    writeFileSync(join(outDir, `${date}-summary.svg`), summaryChart(results, targets.map((t) => t.name), date));
+    writeChart(outDir, date, summaryChart(results, targets.map((t) => t.name), date));
     console.log(`\n${markdown}`);
     for (const g of goals(results)) console.log(`goal: ${g.goal}: ${g.measured} → ${g.met === undefined ? 'not measured' : g.met ? 'met' : 'NOT met'}`);
     console.log(`\nwritten ${outDir}/${date}-{${scenarios.map((s) => s.name).join(',')},summary}.{json,md,svg}`);

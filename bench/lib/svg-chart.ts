@@ -16,14 +16,15 @@ const MARGIN = { left: 70, right: 20, top: 34, bottom: 46 };
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-const format = (v: number): string => (v >= 10_000 ? `${(v / 1000).toFixed(0)}k` : v >= 1_000 ? `${(v / 1000).toFixed(1)}k` : v >= 10 ? v.toFixed(0) : v.toFixed(2));
+const format = (v: number): string => (v >= 1_000_000 ? `${(v / 1e6).toFixed(v >= 1e7 ? 0 : 1)}M` : v >= 10_000 ? `${(v / 1000).toFixed(0)}k` : v >= 1_000 ? `${(v / 1000).toFixed(1)}k` : v >= 10 ? v.toFixed(0) : v.toFixed(2));
 
 function panel(p: BarPanel, systems: readonly string[], y0: number): string[] {
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const values = p.groups.flatMap((g) => g.values).filter((v): v is number => v !== undefined && v > 0);
   const max = Math.max(1, ...values);
-  const min = p.log === true ? Math.max(1e-3, 10 ** Math.floor(Math.log10(Math.min(...values, max)))) : 0;
+  // log scale: a decade below the smallest value, so that the smallest bar still has a visible height
+  const min = p.log === true ? Math.max(1e-3, 10 ** (Math.floor(Math.log10(Math.min(...values, max))) - 1)) : 0;
   const top = p.log === true ? 10 ** Math.ceil(Math.log10(max)) : max * 1.15;
   const scale = (v: number): number => (p.log === true ? (Math.log10(Math.max(v, min)) - Math.log10(min)) / (Math.log10(top) - Math.log10(min)) : v / top) * plotH;
   const out: string[] = [`<text x="${MARGIN.left}" y="${y0 + 20}" font-size="15" font-weight="bold">${escape(p.title)} (${escape(p.unit)}${p.log === true ? ', log scale' : ''})</text>`];
