@@ -5,67 +5,13 @@
 //
 //   npx tsx bench/connect-rate.ts [--seconds 10] [--concurrency 200]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt-packet';
 import { startFleet, type Fleet } from '../e2e/src/fleet/fleet.js';
 import { freeFleetPorts } from '../e2e/src/fleet/free-ports.js';
+import { drive } from './lib/connect-loop.js';
 import { procCpuSeconds } from './lib/proc-stats.js';
 import { Samples } from './lib/samples.js';
-
-const DISCONNECT = Buffer.from([0xe0, 0x00]);
-
-interface Outcome {
-  readonly accepted: number;
-  readonly sessionPresent: number;
-  readonly failed: number;
-  readonly latenciesMs: number[];
-}
-
-/** One CONNECT → CONNACK → DISCONNECT round; resolves with the CONNACK flags, or undefined on failure. */
-function connectOnce(port: number, clientId: string, source: string): Promise<{ ok: boolean; present: boolean } | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, localAddress: source });
-    const timer = setTimeout(() => finish(undefined), 5_000);
-    const finish = (result: { ok: boolean; present: boolean } | undefined): void => {
-      clearTimeout(timer);
-      if (result?.ok === true) socket.end(DISCONNECT);
-      else socket.destroy();
-      resolve(result);
-    };
-    socket.once('connect', () => {
-      socket.write(mqtt.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: false, keepalive: 60 }));
-    });
-    socket.once('data', (chunk: Buffer) => finish({ ok: chunk[0] === 0x20 && chunk[3] === 0, present: ((chunk[2] ?? 0) & 1) === 1 }));
-    socket.once('error', () => finish(undefined));
-  });
-}
-
-async function drive(port: number, ids: (n: number) => string, seconds: number, concurrency: number): Promise<Outcome> {
-  const deadline = performance.now() + seconds * 1000;
-  const latenciesMs: number[] = [];
-  let accepted = 0;
-  let sessionPresent = 0;
-  let failed = 0;
-  let next = 0;
-  const loop = async (worker: number): Promise<void> => {
-    const source = `127.0.0.${String(2 + (worker % 16))}`;
-    while (performance.now() < deadline) {
-      const started = performance.now();
-      const result = await connectOnce(port, ids(next++), source);
-      if (result?.ok !== true) {
-        failed++;
-        continue;
-      }
-      accepted++;
-      if (result.present) sessionPresent++;
-      latenciesMs.push(performance.now() - started);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, (_, worker) => loop(worker)));
-  return { accepted, sessionPresent, failed, latenciesMs };
-}
 
 async function scenario(fleet: Fleet, name: string, ids: (n: number) => string, seconds: number, concurrency: number): Promise<string> {
   const proxy = fleet.proxy(0);

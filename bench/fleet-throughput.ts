@@ -18,24 +18,24 @@
 // (process.cpuUsage), of each proxy, shard and Redis (/proc/<pid>/stat), of the machine and of the busiest
 // other processes (/proc); the proxies' JetStream publish histogram and counters (/metrics, and how long the
 // scrape took); the shards' /varz counters (slow consumers). --cpu-prof writes a V8 profile per proxy.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../e2e/src/fleet/fleet-config.js';
 import { startFleet } from '../e2e/src/fleet/fleet.js';
 import { freeFleetPorts } from '../e2e/src/fleet/free-ports.js';
 import type { Fleet } from '../e2e/src/fleet/fleet.js';
-import { Publisher, RawMqttClient } from './lib/raw-mqtt.js';
+import { Publisher } from './lib/publisher.js';
+import { RawMqttClient } from './lib/raw-mqtt.js';
 import type { Delivery, LoadQoS, ProtocolVersion } from './lib/raw-mqtt.js';
 import { FleetProbe } from './lib/fleet-probe.js';
+import { writeProfilingMain } from './lib/profiling-main.js';
 import { cpuReport, selfAndAncestors } from './lib/proc-stats.js';
 import { diffSeries, histogramDelta } from './lib/prom-text.js';
 import { Samples, round, sum } from './lib/samples.js';
 import { machineInfo, markdown, notes, writeResults, type ScenarioResult, type ShardCounters } from './lib/throughput-report.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const STALL_MS = 3_000; // the drain ends when nothing arrived for this long
 const SETTLE_MS = 30_000; // longest wait for the previous scenario's backlog (FleetProbe.settle)
 
@@ -104,31 +104,6 @@ function parseOptions(argv: readonly string[]): Options {
 }
 
 // ------------------------------------------------------------------------------------------ the fleet
-
-/**
- * Node 20 refuses --cpu-prof in NODE_OPTIONS and the fleet fixes the proxy's command line, so --cpu-prof
- * starts each proxy through a wrapper (written into the temporary state directory) that runs the V8
- * profiler via node:inspector and writes `<proxy id>.cpuprofile` when the proxy exits after SIGTERM.
- */
-function writeProfilingMain(stateDir: string, profDir: string): string {
-  mkdirSync(profDir, { recursive: true });
-  const file = join(stateDir, 'profiled-proxy-main.mjs');
-  writeFileSync(file, [
-    `import { Session } from 'node:inspector';`,
-    `import { writeFileSync } from 'node:fs';`,
-    `const session = new Session();`,
-    `session.connect();`,
-    `session.post('Profiler.enable');`,
-    `session.post('Profiler.setSamplingInterval', { interval: 500 });`,
-    `session.post('Profiler.start');`,
-    `process.on('exit', () => session.post('Profiler.stop', (err, result) => {`,
-    `  if (!err) writeFileSync(${JSON.stringify(profDir)} + '/' + (process.env.SHOAL_PROXY_ID ?? process.pid) + '.cpuprofile', JSON.stringify(result.profile));`,
-    `}));`,
-    `await import(${JSON.stringify(join(ROOT, 'proxy', 'dist', 'main.js'))});`,
-    '',
-  ].join('\n'));
-  return file;
-}
 
 // ------------------------------------------------------------------------------------------- scenarios
 

@@ -1,14 +1,13 @@
 // A minimal, low-overhead MQTT load client over node:net for the benchmarks (MQTT 3.1.1 and 5.0, QoS 0
 // and 1). mqtt-packet encodes the CONNECT/SUBSCRIBE packets and one PUBLISH template per publisher; every
 // message after that is a copy of the template with its timestamp, sequence and packet id patched in, and
-// many messages go out in one write(). One mqtt-packet parser per connection reads CONNACK, SUBACK,
+// many messages go out in one write() (Publisher, in publisher.ts). One mqtt-packet parser per connection reads CONNACK, SUBACK,
 // PUBACK and PUBLISH; QoS 1 deliveries are acknowledged with one write per socket read.
 //
 // Payload layout (so the receiver can compute end-to-end latency in the same process):
 //   bytes 0..7  performance.now() at send, float64 LE (ms)    bytes 8..11  sequence number, uint32 LE
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt-packet';
 import type { IPublishPacket, Packet } from 'mqtt-packet';
 
@@ -29,6 +28,13 @@ export interface RawClientOptions {
   readonly keepaliveSeconds?: number;
   /** Default 5000. */
   readonly connectTimeoutMs?: number;
+  /** Clean session (3.1.1) / clean start (5.0); default true. */
+  readonly clean?: boolean;
+  /**
+   * Receives PUBLISHes from the start: a server resuming a session may send queued messages in the same read as
+   * the CONNACK, before connect() resolves and a handler set afterwards could see them.
+   */
+  readonly onDelivery?: (delivery: Delivery) => void;
 }
 
 /** A message delivered to this client: when it was sent (from the payload) and its sequence. */
@@ -47,8 +53,6 @@ export function readStamp(payload: Buffer): { sentAtMs: number; seq: number } {
 }
 
 const PUBACK_BYTES = 4;
-/** Most PUBLISHes one write() carries. */
-const MAX_PER_WRITE = 4_096;
 
 /** One MQTT connection. Set the callbacks before traffic starts; close() always resolves. */
 export class RawMqttClient {
@@ -60,6 +64,8 @@ export class RawMqttClient {
   onAfterRead: () => void = () => undefined;
   /** Receive Maximum announced by the server in CONNACK (MQTT 5), else 65535. */
   serverReceiveMaximum = 65_535;
+  /** The CONNACK's session-present flag. */
+  sessionPresent = false;
   /** Set when the connection failed or closed unexpectedly. */
   error: Error | undefined;
 
@@ -76,6 +82,7 @@ export class RawMqttClient {
     private readonly socket: Socket,
     readonly options: RawClientOptions,
   ) {
+    if (options.onDelivery !== undefined) this.onDelivery = options.onDelivery;
     this.parser = mqtt.parser({ protocolVersion: options.protocolVersion });
     this.parser.on('packet', (packet: Packet) => this.dispatch(packet));
     this.parser.on('error', (err: Error) => this.fail(new Error(`${options.clientId}: bad packet: ${err.message}`)));
@@ -94,13 +101,13 @@ export class RawMqttClient {
     }));
   }
 
-  /** Opens the TCP connection and completes CONNECT/CONNACK (clean session / clean start). */
+  /** Opens the TCP connection and completes CONNECT/CONNACK (clean session / clean start unless `clean: false`). */
   static async connect(options: RawClientOptions): Promise<RawMqttClient> {
     const keepalive = options.keepaliveSeconds ?? 30;
     const socket = netConnect({ host: options.host, port: options.port, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
     const client = new RawMqttClient(socket, options);
     const connack = client.expect('connack', options.connectTimeoutMs ?? 5_000);
-    client.write(mqtt.generate({ cmd: 'connect', clientId: options.clientId, protocolVersion: options.protocolVersion, clean: true, keepalive }));
+    client.write(mqtt.generate({ cmd: 'connect', clientId: options.clientId, protocolVersion: options.protocolVersion, clean: options.clean ?? true, keepalive }));
     const ack = await connack.catch(async (err: unknown) => {
       await client.close();
       throw err;
@@ -112,6 +119,7 @@ export class RawMqttClient {
       throw new Error(`${options.clientId}: CONNACK refused with code ${code}`);
     }
     client.serverReceiveMaximum = ack.properties?.receiveMaximum ?? 65_535;
+    client.sessionPresent = ack.sessionPresent;
     if (keepalive > 0) client.pingTimer = setInterval(() => client.write(mqtt.generate({ cmd: 'pingreq' })), (keepalive * 1000) / 2);
     return client;
   }
@@ -241,130 +249,4 @@ export class RawMqttClient {
     this.error ??= err;
     this.socket.destroy();
   }
-}
-
-export interface PublisherOptions {
-  readonly topic: string;
-  readonly qos: LoadQoS;
-  /** At least PAYLOAD_HEADER_BYTES. */
-  readonly payloadBytes: number;
-  /** QoS 1: PUBLISHes awaiting PUBACK (capped by the server's Receive Maximum). Default 64. */
-  readonly window?: number;
-  /** Messages per second; absent = as fast as the socket (and, at QoS 1, the window) allows. */
-  readonly ratePerSecond?: number;
-  /** Messages per write() at full speed. Default 16. */
-  readonly batch?: number;
-}
-
-/** Publishes one topic from one client: at full speed honouring write() backpressure, or paced. */
-export class Publisher {
-  /** Next sequence number = messages written so far. */
-  sent = 0;
-  /** PUBACKs received (QoS 1); `failed` counts those with a reason code ≥ 0x80. */
-  acked = 0;
-  failed = 0;
-  /** QoS 1: called with each publish → PUBACK time in ms. */
-  onAcked: (ms: number) => void = () => undefined;
-
-  private readonly template: Buffer;
-  private readonly idOffset: number;
-  private readonly payloadOffset: number;
-  private readonly window: number;
-  private readonly batch: number;
-  private readonly sentAt = new Float64Array(65_536);
-  private inflight = 0;
-  private running = false;
-  private waitingDrain = false;
-  private startedAt = 0;
-  private pacer: NodeJS.Timeout | undefined;
-  private idleWaiter: (() => void) | undefined;
-
-  constructor(
-    readonly client: RawMqttClient,
-    private readonly options: PublisherOptions,
-  ) {
-    if (options.payloadBytes < PAYLOAD_HEADER_BYTES) throw new RangeError(`payload must be ≥ ${PAYLOAD_HEADER_BYTES} bytes`);
-    const version = client.options.protocolVersion;
-    this.template = mqtt.generate(
-      { cmd: 'publish', topic: options.topic, payload: Buffer.alloc(options.payloadBytes), qos: options.qos, dup: false, retain: false, ...(options.qos === 1 ? { messageId: 0x1234 } : {}) },
-      { protocolVersion: version },
-    );
-    this.payloadOffset = this.template.length - options.payloadBytes;
-    // QoS 1: the packet id sits right before the payload (3.1.1) or before the empty properties (5.0).
-    this.idOffset = this.payloadOffset - 2 - (version === 5 ? 1 : 0);
-    if (options.qos === 1 && this.template.readUInt16BE(this.idOffset) !== 0x1234) throw new Error('unexpected PUBLISH layout');
-    this.window = Math.max(1, Math.min(options.window ?? 64, client.serverReceiveMaximum));
-    this.batch = Math.max(1, options.batch ?? 16);
-    client.onPuback = (id, reasonCode) => {
-      this.inflight--;
-      this.acked++;
-      if (reasonCode >= 0x80) this.failed++;
-      this.onAcked(performance.now() - (this.sentAt[id] ?? 0));
-      if (this.inflight === 0) this.idleWaiter?.();
-    };
-    // QoS 1 refills its window after each read that carried PUBACKs; QoS 0 has its own loop (or pacer).
-    if (options.qos === 1) client.onAfterRead = this.pump;
-  }
-
-  get inFlight(): number {
-    return this.inflight;
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.startedAt = performance.now();
-    if (this.options.ratePerSecond !== undefined) this.pacer = setInterval(() => this.pump(), 1);
-    this.pump();
-  }
-
-  /** Stops sending; resolves once every QoS 1 PUBLISH is acknowledged, or after `timeoutMs`. */
-  async stop(timeoutMs = 10_000): Promise<void> {
-    this.running = false;
-    if (this.pacer !== undefined) clearInterval(this.pacer);
-    if (this.inflight === 0 || !this.client.isOpen) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.idleWaiter = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  private readonly pump = (): void => {
-    if (!this.running || this.waitingDrain || !this.client.isOpen) return;
-    const rate = this.options.ratePerSecond;
-    // Full speed: a batch per write at QoS 0, the whole free window at QoS 1. Paced: what is due by now.
-    let count = this.options.qos === 1 ? MAX_PER_WRITE : this.batch;
-    if (rate !== undefined) count = Math.min(MAX_PER_WRITE, Math.floor(((performance.now() - this.startedAt) * rate) / 1000) - this.sent);
-    if (this.options.qos === 1) count = Math.min(count, this.window - this.inflight);
-    if (count <= 0) return;
-    const size = this.template.length;
-    const buffer = Buffer.allocUnsafe(count * size);
-    for (let i = 0; i < count; i++) {
-      const at = i * size;
-      this.template.copy(buffer, at);
-      const now = performance.now();
-      buffer.writeDoubleLE(now, at + this.payloadOffset);
-      buffer.writeUInt32LE(this.sent >>> 0, at + this.payloadOffset + 8);
-      if (this.options.qos === 1) {
-        const id = this.client.allocateId();
-        if (id === undefined) throw new Error('no free packet id');
-        buffer.writeUInt16BE(id, at + this.idOffset);
-        this.sentAt[id] = now;
-        this.inflight++;
-      }
-      this.sent++;
-    }
-    if (!this.client.write(buffer)) {
-      this.waitingDrain = true;
-      this.client.waitDrain(() => {
-        this.waitingDrain = false;
-        this.pump();
-      });
-    } else if (this.options.qos === 0 && rate === undefined) {
-      setImmediate(this.pump);
-    }
-  };
 }

@@ -21,6 +21,7 @@ import { ConnectRateLimiter } from './protocol/connect-rate-limit.js';
 import { ConnectAdmission } from './protocol/connect-admission.js';
 import { ReasonCode } from './protocol/reason-codes.js';
 import { Connection, type PeerIdentity } from './protocol/connection.js';
+import { PacketDecoder } from './protocol/packet-decoder.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
 import type { RingDocument } from './routing/ring-document.js';
 import { RoutingTable } from './routing/routing-table.js';
@@ -75,6 +76,8 @@ export class ShoalProxy {
   private readonly listeners: { close(): Promise<void> }[] = [];
   private readonly messageIds = createMessageIds();
   private readonly cursorFlusher: CursorFlusher;
+  /** One mqtt-packet parser for every connection (protocol/packet-decoder.ts): less memory per connection. */
+  private readonly decoder = new PacketDecoder();
   private backend: NatsBackend | undefined;
   private expiry: ExpiryPoller | undefined;
   private context: ProxyContext | undefined;
@@ -306,6 +309,7 @@ export class ShoalProxy {
       hooks: this.metrics,
       remoteAddress,
       slowReadTimeoutMs: this.deps.config.limits.slowReadTimeoutMs,
+      decoder: this.decoder,
       ...(peerIdentity === undefined ? {} : { peerIdentity }),
     });
     const handler = new ClientHandler(conn, context);

@@ -34,6 +34,8 @@ export interface NatsServerOptions {
   readonly maxPayloadBytes?: number;
   /** Default 20 s. */
   readonly readyTimeoutMs?: number;
+  /** Also serve MQTT (nats-server's built-in MQTT, on JetStream) on this port of 127.0.0.1. */
+  readonly mqttPort?: number;
   /** Member of a JetStream cluster (a clustered shard): its name, this server's route port and every route. */
   readonly cluster?: NatsClusterOptions;
 }
@@ -73,6 +75,7 @@ export function natsServerConfig(options: {
   storeDir: string;
   maxPayloadBytes: number;
   cluster?: NatsClusterOptions | undefined;
+  mqttPort?: number;
 }): string {
   const q = (text: string): string => JSON.stringify(text);
   return [
@@ -94,6 +97,7 @@ export function natsServerConfig(options: {
           `  routes: [${options.cluster.routePorts.map((p) => q(`nats-route://127.0.0.1:${p}`)).join(', ')}]`,
           `}`,
         ]),
+    ...(options.mqttPort === undefined ? [] : [`mqtt {`, `  listen: "127.0.0.1:${options.mqttPort}"`, `}`]),
     '',
   ].join('\n');
 }
@@ -116,6 +120,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       storeDir,
       maxPayloadBytes: options.maxPayloadBytes ?? 8 * 1024 * 1024,
       cluster: options.cluster,
+      ...(options.mqttPort === undefined ? {} : { mqttPort: options.mqttPort }),
     }),
   );
   const monitorUrl = `http://127.0.0.1:${httpPort}`;

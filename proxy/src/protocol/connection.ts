@@ -4,6 +4,8 @@ import type { Packet } from 'mqtt-packet';
 import { ProtocolError } from '../errors.js';
 import { CONNECT_PREAMBLE_BYTES, connectProtocolLevel } from './connect-preamble.js';
 import { FrameGuard } from './frame-guard.js';
+import { INITIAL_DECODER_SETTINGS, PacketDecoder, settingsAfterConnect } from './packet-decoder.js';
+import type { DecoderSettings } from './packet-decoder.js';
 import { ReasonCode } from './reason-codes.js';
 import { SlowReadGuard } from './slow-read-guard.js';
 import type { SendResult } from './outbound-flow.js';
@@ -45,6 +47,8 @@ export interface ConnectionOptions {
   readonly peerIdentity?: PeerIdentity;
   /** Close the connection when its socket stays above the write high-water mark this long (0 or absent: never). */
   readonly slowReadTimeoutMs?: number;
+  /** One decoder shared by the connections of a proxy; a connection of its own makes one when absent. */
+  readonly decoder?: PacketDecoder;
 }
 
 /**
@@ -59,7 +63,10 @@ export class Connection {
   maxOutboundPacketBytes = Number.MAX_SAFE_INTEGER;
   readonly remoteAddress: string;
   readonly peerIdentity: PeerIdentity | undefined;
-  private readonly parser = mqtt.parser({ protocolVersion: 4 });
+  private readonly decoder: PacketDecoder;
+  private decoderSettings: DecoderSettings = INITIAL_DECODER_SETTINGS;
+  /** The first bytes of a packet that the chunks read so far did not complete. */
+  private partial: Buffer[] | undefined;
   private readonly guard: FrameGuard;
   private events: ConnectionEvents | undefined;
   private closed = false;
@@ -79,13 +86,7 @@ export class Connection {
       options.hooks.slowReaderClosed?.();
       this.destroy();
     });
-    this.parser.on('packet', (packet: Packet) => {
-      if (!this.closed) this.events?.onPacket(packet);
-    });
-    this.parser.on('error', (err: unknown) => {
-      const detail = err instanceof Error ? err.message : String(err);
-      this.fail(new ProtocolError(ReasonCode.MalformedPacket, `malformed packet: ${detail}`));
-    });
+    this.decoder = options.decoder ?? new PacketDecoder();
   }
 
   /** Starts reading; events are delivered to `events` from now on. */
@@ -185,12 +186,27 @@ export class Connection {
     // buffer; fed packet by packet, it finds nothing there and the packet is refused as malformed
     let start = 0;
     for (const end of ends) {
-      this.parser.parse(chunk.subarray(start, end));
+      const piece = chunk.subarray(start, end);
       start = end;
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a handler run by parse() may close it
-      if (this.closed) return;
+      const partial = this.partial;
+      this.partial = undefined;
+      if (!this.decodeOne(partial === undefined ? piece : Buffer.concat([...partial, piece]))) return;
     }
-    if (start < chunk.length) this.parser.parse(chunk.subarray(start));
+    if (start < chunk.length) (this.partial ??= []).push(chunk.subarray(start));
+  }
+
+  /** Decodes one whole packet and hands it on; false once the connection is closed (by an error or a handler). */
+  private decodeOne(bytes: Buffer): boolean {
+    let packet: Packet;
+    try {
+      packet = this.decoder.decode(bytes, this.decoderSettings);
+    } catch (err: unknown) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return false;
+    }
+    this.decoderSettings = settingsAfterConnect(packet, this.decoderSettings);
+    this.events?.onPacket(packet);
+    return !this.closed;
   }
 
   /**

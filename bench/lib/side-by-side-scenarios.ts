@@ -1,0 +1,237 @@
+// The scenarios of the side-by-side benchmark, each run against one system (bench/lib/targets.ts) with the
+// same load generator: publish/subscribe flows (1:1 pairs at QoS 0 and 1, QoS 1 at half the rate, fan-in,
+// fan-out), idle connections, CONNECT rate with persistent sessions, and persistent-session replay.
+import { performance } from 'node:perf_hooks';
+import { drive as connectLoops } from './connect-loop.js';
+import { runFlow, type FlowResult, type FlowSpec } from './flow.js';
+import { IdlePool } from './idle-pool.js';
+import { procRssMiB } from './proc-stats.js';
+import { ResourceMeter, type ResourceReport } from './resource-meter.js';
+import { replay, type ReplayResult } from './replay.js';
+import { Samples, round, sum, type Percentiles } from './samples.js';
+import type { Target } from './targets.js';
+
+export interface BenchSettings {
+  readonly quick: boolean;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly drainSeconds: number;
+  readonly pairs: number;
+  readonly fanInPublishers: number;
+  readonly fanOutSubscribers: number;
+  readonly payloadBytes: number;
+  readonly window: number;
+  readonly e2eWindow: number;
+  readonly idleConnections: number;
+  readonly connectSeconds: number;
+  readonly connectConcurrency: number;
+  readonly replayMessages: number;
+  /** Replay: the wait for queued messages ends after this long without one. */
+  readonly replayStallMs: number;
+  /** Idle connections: the pause between the last CONNACK and reading RSS. */
+  readonly idleSettleMs: number;
+  readonly runId: string;
+}
+
+export interface IdleResult {
+  connections: number;
+  failed: number;
+  /** RSS of the connection-holding processes (the fleet: both proxies) before and with the connections. */
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+  kibPerConnection: number;
+  /** The same over every process of the system (the fleet: proxies, shards, Redis). */
+  systemKibPerConnection: number;
+}
+
+export interface ConnectResult {
+  endpoint: string;
+  connacksPerSecond: number;
+  sessionPresent: number;
+  failed: number;
+  latencyMs: Percentiles | undefined;
+  cpuMicrosecondsPerConnect?: number;
+}
+
+export interface SystemResult {
+  system: string;
+  settledBeforeSeconds: number;
+  resources: ResourceReport;
+  /** CPU seconds of the system's processes per 100,000 delivered messages (flows) or CONNECTs. */
+  cpuSecondsPer100k?: number;
+  flow?: FlowResult;
+  idle?: IdleResult;
+  connect?: ConnectResult;
+  replay?: ReplayResult;
+  skipped?: string;
+}
+
+export interface ScenarioDefinition {
+  readonly name: string;
+  readonly title: string;
+  /** Runs on one system; `previous` holds this run's earlier results (the half-rate scenario reads the QoS 1 one). */
+  run(target: Target, settings: BenchSettings, previous: ReadonlyMap<string, ReadonlyMap<string, SystemResult>>): Promise<SystemResult>;
+}
+
+const topicsOf = (prefix: string, count: number, runId: string): string[] => Array.from({ length: count }, (_, i) => `bench/${runId}/${prefix}/${i}`);
+
+function flowSpec(target: Target, settings: BenchSettings, name: string, shape: Pick<FlowSpec, 'qos' | 'publishers' | 'subscribers'> & { e2eWindow?: number; ratePerPublisher?: number }): FlowSpec {
+  return {
+    payloadBytes: settings.payloadBytes,
+    window: settings.window,
+    e2eWindow: shape.e2eWindow ?? settings.e2eWindow,
+    warmupSeconds: settings.warmupSeconds,
+    seconds: settings.seconds,
+    drainSeconds: settings.drainSeconds,
+    clientIdPrefix: `${settings.runId}-${target.name}-${name}`,
+    ...shape,
+  };
+}
+
+async function measureFlow(target: Target, spec: FlowSpec): Promise<SystemResult> {
+  const settledBeforeSeconds = await target.settle();
+  const meter = new ResourceMeter(target.pids).watchRss();
+  let resources: ResourceReport | undefined;
+  const flow = await runFlow(spec, () => meter.start(), () => (resources = meter.stop()));
+  const report = resources ?? meter.stop();
+  const delivered = flow.deliveredPerSecond * flow.intervalSeconds;
+  return {
+    system: target.name,
+    settledBeforeSeconds,
+    resources: report,
+    ...(delivered > 0 ? { cpuSecondsPer100k: round((report.systemCpuSeconds * 1e5) / delivered, 3) } : {}),
+    flow,
+  };
+}
+
+const pairs = (qos: 0 | 1): ScenarioDefinition['run'] => (target, settings) => {
+  const topics = topicsOf(`pairs${qos}`, settings.pairs, settings.runId);
+  return measureFlow(target, flowSpec(target, settings, `pairs-qos${qos}`, {
+    qos,
+    publishers: topics.map((topic) => ({ endpoint: target.publishTo, topic })),
+    subscribers: topics.map((topic, i) => ({ endpoint: target.subscribeTo, filter: topic, publishers: [i] })),
+  }));
+};
+
+const halfRate: ScenarioDefinition['run'] = (target, settings, previous) => {
+  const full = previous.get('pairs-qos1')?.get(target.name)?.flow;
+  const rate = full === undefined || full.publishedPerSecond === 0 ? 1_000 : full.publishedPerSecond / 2;
+  const topics = topicsOf('half1', settings.pairs, settings.runId);
+  return measureFlow(target, flowSpec(target, settings, 'pairs-qos1-half-rate', {
+    qos: 1,
+    ratePerPublisher: rate / settings.pairs,
+    publishers: topics.map((topic) => ({ endpoint: target.publishTo, topic })),
+    subscribers: topics.map((topic, i) => ({ endpoint: target.subscribeTo, filter: topic, publishers: [i] })),
+  }));
+};
+
+const fanIn: ScenarioDefinition['run'] = (target, settings) => {
+  const topics = topicsOf('fanin', settings.fanInPublishers, settings.runId);
+  return measureFlow(target, flowSpec(target, settings, 'fan-in', {
+    qos: 0,
+    e2eWindow: Math.max(16, Math.round((settings.e2eWindow * settings.pairs) / settings.fanInPublishers)),
+    publishers: topics.map((topic) => ({ endpoint: target.publishTo, topic })),
+    subscribers: [{ endpoint: target.subscribeTo, filter: `bench/${settings.runId}/fanin/+`, publishers: topics.map((_, i) => i) }],
+  }));
+};
+
+const fanOut: ScenarioDefinition['run'] = (target, settings) => {
+  const topic = `bench/${settings.runId}/fanout`;
+  return measureFlow(target, {
+    ...flowSpec(target, settings, 'fan-out', {
+      qos: 0,
+      e2eWindow: 64,
+      publishers: [{ endpoint: target.publishTo, topic }],
+      subscribers: Array.from({ length: settings.fanOutSubscribers }, (_, j) => ({ endpoint: target.endpoints[j % target.endpoints.length] ?? target.subscribeTo, filter: topic, publishers: [0] })),
+    }),
+    connectConcurrency: 100,
+  });
+};
+
+const sumRssMiB = (pids: ReadonlyMap<string, number>): number => sum([...pids.values()].map((pid) => procRssMiB(pid) ?? 0));
+
+const idle: ScenarioDefinition['run'] = async (target, settings) => {
+  const settledBeforeSeconds = await target.settle();
+  const meter = new ResourceMeter(target.pids).watchRss();
+  const holdersBefore = sumRssMiB(target.connectionPids);
+  const systemBefore = sumRssMiB(target.pids);
+  meter.start();
+  const pool = new IdlePool({
+    targets: target.endpoints,
+    sourceAddresses: Array.from({ length: 8 }, (_, i) => `127.0.0.${String(40 + i)}`),
+    clientIdPrefix: `${settings.runId}-${target.name}-idle`,
+    keepaliveSeconds: 60,
+    concurrency: 100,
+  });
+  try {
+    await pool.open(settings.idleConnections);
+    await new Promise((done) => setTimeout(done, settings.idleSettleMs)); // let the servers finish the CONNECT work
+    const holdersAfter = sumRssMiB(target.connectionPids);
+    const systemAfter = sumRssMiB(target.pids);
+    const n = Math.max(1, pool.counts.open);
+    return {
+      system: target.name,
+      settledBeforeSeconds,
+      resources: meter.stop(),
+      idle: {
+        connections: pool.counts.open,
+        failed: pool.counts.failed,
+        rssBeforeMiB: round(holdersBefore, 1),
+        rssAfterMiB: round(holdersAfter, 1),
+        kibPerConnection: round(((holdersAfter - holdersBefore) * 1024) / n, 2),
+        systemKibPerConnection: round(((systemAfter - systemBefore) * 1024) / n, 2),
+      },
+    };
+  } finally {
+    await pool.close();
+  }
+};
+
+const connectRate: ScenarioDefinition['run'] = async (target, settings) => {
+  const settledBeforeSeconds = await target.settle();
+  const meter = new ResourceMeter(target.pids).watchRss();
+  const holder = [...target.connectionPids.values()][0] ?? 0;
+  const holderMeter = new ResourceMeter(new Map([['holder', holder]]));
+  meter.start();
+  holderMeter.start();
+  const started = performance.now();
+  const outcome = await connectLoops(target.subscribeTo.port, (n) => `${settings.runId}-${target.name}-conn-${String(n)}`, settings.connectSeconds, settings.connectConcurrency, 2);
+  const seconds = (performance.now() - started) / 1000;
+  const resources = meter.stop();
+  const holderCpu = holderMeter.stop().systemCpuSeconds;
+  const samples = new Samples();
+  for (const ms of outcome.latenciesMs) samples.add(ms);
+  return {
+    system: target.name,
+    settledBeforeSeconds,
+    resources,
+    ...(outcome.accepted > 0 ? { cpuSecondsPer100k: round((resources.systemCpuSeconds * 1e5) / outcome.accepted, 3) } : {}),
+    connect: {
+      endpoint: `${target.subscribeTo.host}:${target.subscribeTo.port}`,
+      connacksPerSecond: round(outcome.accepted / seconds, 0),
+      sessionPresent: outcome.sessionPresent,
+      failed: outcome.failed,
+      latencyMs: samples.percentiles(),
+      ...(outcome.accepted > 0 ? { cpuMicrosecondsPerConnect: round((holderCpu * 1e6) / outcome.accepted, 0) } : {}),
+    },
+  };
+};
+
+const replayScenario: ScenarioDefinition['run'] = async (target, settings) => {
+  const settledBeforeSeconds = await target.settle();
+  const meter = new ResourceMeter(target.pids).watchRss();
+  meter.start();
+  const result = await replay(target, { messages: settings.replayMessages, clientId: `${settings.runId}-${target.name}-replay`, topic: `bench/${settings.runId}/replay`, payloadBytes: settings.payloadBytes, window: settings.window, stallMs: settings.replayStallMs });
+  return { system: target.name, settledBeforeSeconds, resources: meter.stop(), replay: result };
+};
+
+export const SCENARIOS: readonly ScenarioDefinition[] = [
+  { name: 'idle-connections', title: 'idle connections: RSS per connection', run: idle },
+  { name: 'pairs-qos0', title: '1:1 pairs, QoS 0 (Shoal: publisher and subscriber on different proxies)', run: pairs(0) },
+  { name: 'pairs-qos1', title: '1:1 pairs, QoS 1 (Shoal: PUBACK after the JetStream ack)', run: pairs(1) },
+  { name: 'pairs-qos1-half-rate', title: '1:1 pairs, QoS 1, paced at half of each system’s own QoS 1 rate', run: halfRate },
+  { name: 'fan-in', title: 'fan-in, QoS 0: many publishers → one wildcard subscriber', run: fanIn },
+  { name: 'fan-out', title: 'fan-out, QoS 0: one topic → many subscribers', run: fanOut },
+  { name: 'connect-rate', title: 'CONNECT rate with persistent sessions (one endpoint)', run: connectRate },
+  { name: 'reconnect-replay', title: 'persistent-session reconnect: QoS 1 messages queued while offline', run: replayScenario },
+];
