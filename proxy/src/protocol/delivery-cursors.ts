@@ -45,95 +45,110 @@ class PendingSequences {
  * replay's position instead. Messages still unacknowledged when the session is stored travel in its record
  * (re-sent with DUP) and are skipped by the replay (`isInflight`).
  */
+/** What a session knows of one shard. */
+interface ShardCursor {
+  /** The stored (or started) cursor. */
+  base: number | undefined;
+  pending: PendingSequences | undefined;
+  /** Receives this shard's stored messages from the live path. */
+  live: boolean;
+  /** The replay's position while the shard replays. */
+  replaying: number | undefined;
+}
+
 export class DeliveryCursors {
-  private readonly base = new Map<string, number>();
-  private readonly pending = new Map<string, PendingSequences>();
-  private readonly live = new Set<string>();
-  private readonly replaying = new Map<string, number>();
-  private readonly inflight = new Set<string>();
+  // created on first use: most sessions of a large fleet hold no cursor while idle
+  private shards: Map<string, ShardCursor> | undefined;
+  private inflight: Set<string> | undefined;
 
   constructor(stored: SessionCursors = {}) {
-    for (const [shardId, sequence] of Object.entries(stored)) this.base.set(shardId, sequence);
+    for (const [shardId, sequence] of Object.entries(stored)) this.shard(shardId).base = sequence;
   }
 
   /** The stored cursor of a shard (undefined: the session has none there yet). */
   storedCursor(shardId: string): number | undefined {
-    return this.base.get(shardId);
+    return this.shards?.get(shardId)?.base;
   }
 
   /** The shards the session holds a cursor on. */
   knownShards(): string[] {
-    return [...this.base.keys()];
+    return [...(this.shards ?? new Map<string, ShardCursor>())].filter(([, c]) => c.base !== undefined).map(([id]) => id);
   }
 
   /** A shard without a cursor starts at `floor` and is live (a new subscription). */
   startLive(shardId: string, floor: number): boolean {
-    if (this.base.has(shardId) || this.replaying.has(shardId)) return false;
-    this.base.set(shardId, floor);
-    this.live.add(shardId);
+    const cursor = this.shard(shardId);
+    if (cursor.base !== undefined || cursor.replaying !== undefined) return false;
+    cursor.base = floor;
+    cursor.live = true;
     return true;
   }
 
   /** Marks messages restored with the session as in flight: a replay skips them. */
   restoredInflight(shardId: string, sequence: number): void {
-    this.inflight.add(`${shardId}\u0000${sequence}`);
+    (this.inflight ??= new Set()).add(`${shardId}\u0000${sequence}`);
   }
 
   isInflight(shardId: string, sequence: number): boolean {
-    return this.inflight.has(`${shardId}\u0000${sequence}`);
+    return this.inflight?.has(`${shardId}\u0000${sequence}`) === true;
   }
 
   beginReplay(shardId: string, from: number): void {
-    this.live.delete(shardId);
-    this.replaying.set(shardId, from);
+    const cursor = this.shard(shardId);
+    cursor.live = false;
+    cursor.replaying = from;
   }
 
   isReplaying(shardId: string): boolean {
-    return this.replaying.has(shardId);
+    return this.shards?.get(shardId)?.replaying !== undefined;
   }
 
   /** The replay of a shard read through `sequence`. */
   replayedThrough(shardId: string, sequence: number): void {
-    if (this.replaying.has(shardId)) this.replaying.set(shardId, sequence);
+    const cursor = this.shards?.get(shardId);
+    if (cursor?.replaying !== undefined) cursor.replaying = sequence;
   }
 
   /** The replay caught up: the shard is live from here. */
   endReplay(shardId: string): void {
-    const position = this.replaying.get(shardId);
-    if (position === undefined) return;
-    this.replaying.delete(shardId);
-    this.base.set(shardId, Math.max(this.base.get(shardId) ?? 0, position));
-    this.live.add(shardId);
+    const cursor = this.shards?.get(shardId);
+    if (cursor?.replaying === undefined) return;
+    cursor.base = Math.max(cursor.base ?? 0, cursor.replaying);
+    cursor.replaying = undefined;
+    cursor.live = true;
   }
 
   /** A stored message went to the outbound flow at QoS 1/2: it is owed until settled. */
   dispatched(shardId: string, sequence: number): void {
-    let pending = this.pending.get(shardId);
-    if (pending === undefined) {
-      pending = new PendingSequences();
-      this.pending.set(shardId, pending);
-    }
-    pending.add(sequence);
+    (this.shard(shardId).pending ??= new PendingSequences()).add(sequence);
   }
 
   settled(shardId: string, sequence: number): void {
-    this.pending.get(shardId)?.settle(sequence);
+    this.shards?.get(shardId)?.pending?.settle(sequence);
   }
 
   /** The cursors to store now; `highest` is the proxy's largest delivered sequence per shard. */
   snapshot(highest: (shardId: string) => number | undefined): SessionCursors {
-    const shards = new Set([...this.base.keys(), ...this.replaying.keys(), ...this.pending.keys()]);
     const cursors: Record<string, number> = {};
-    for (const shardId of shards) {
-      const firstPending = this.pending.get(shardId)?.first();
-      const replay = this.replaying.get(shardId);
+    for (const [shardId, c] of this.shards ?? []) {
       let cursor: number;
-      if (replay !== undefined) cursor = replay;
-      else if (this.live.has(shardId)) cursor = Math.max(this.base.get(shardId) ?? 0, highest(shardId) ?? 0);
-      else cursor = this.base.get(shardId) ?? 0;
+      if (c.replaying !== undefined) cursor = c.replaying;
+      else if (c.live) cursor = Math.max(c.base ?? 0, highest(shardId) ?? 0);
+      else cursor = c.base ?? 0;
+      const firstPending = c.pending?.first();
       if (firstPending !== undefined) cursor = Math.min(cursor, firstPending - 1);
       cursors[shardId] = cursor;
     }
     return cursors;
+  }
+
+  private shard(shardId: string): ShardCursor {
+    this.shards ??= new Map();
+    let cursor = this.shards.get(shardId);
+    if (cursor === undefined) {
+      cursor = { base: undefined, pending: undefined, live: false, replaying: undefined };
+      this.shards.set(shardId, cursor);
+    }
+    return cursor;
   }
 }

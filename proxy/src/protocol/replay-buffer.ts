@@ -6,13 +6,15 @@ import type { DeliveredMessage } from '../backend/message.js';
  * stream, which holds them too, until it reaches the end with nothing let go.
  */
 export class ReplayBuffer<S> {
-  private readonly held = new Map<string, [S, DeliveredMessage][]>();
-  private readonly overflowed = new Set<string>();
+  // created on first use: a session holds live messages only while it replays
+  private held: Map<string, [S, DeliveredMessage][]> | undefined;
+  private overflowed: Set<string> | undefined;
 
   constructor(private readonly max: number) {}
 
   hold(shardId: string, subscriber: S, message: DeliveredMessage): void {
-    if (this.overflowed.has(shardId)) return;
+    if (this.overflowed?.has(shardId) === true) return;
+    this.held ??= new Map();
     let list = this.held.get(shardId);
     if (list === undefined) {
       list = [];
@@ -20,7 +22,7 @@ export class ReplayBuffer<S> {
     }
     if (list.length >= this.max) {
       this.held.delete(shardId);
-      this.overflowed.add(shardId);
+      (this.overflowed ??= new Set()).add(shardId);
       return;
     }
     list.push([subscriber, message]);
@@ -28,13 +30,13 @@ export class ReplayBuffer<S> {
 
   /** True (once) when messages were let go since the last call: the replay must read on. */
   takeOverflow(shardId: string): boolean {
-    return this.overflowed.delete(shardId);
+    return this.overflowed?.delete(shardId) === true;
   }
 
   /** The held messages of a shard, removed from the buffer. */
   release(shardId: string): [S, DeliveredMessage][] {
-    const list = this.held.get(shardId) ?? [];
-    this.held.delete(shardId);
+    const list = this.held?.get(shardId) ?? [];
+    this.held?.delete(shardId);
     return list;
   }
 }
