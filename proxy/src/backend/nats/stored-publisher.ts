@@ -58,18 +58,18 @@ export interface StoredPublisherOptions {
   readonly now?: () => number;
 }
 
+/** A publish waiting to be written (in `queued`) and for its acknowledgement (in `pending`). */
 interface Pending {
-  readonly resolve: (ack: StoredAck) => void;
-  readonly reject: (error: Error) => void;
-  readonly deadline: number;
-}
-
-interface Queued {
   readonly subject: string;
   readonly payload: Uint8Array;
   readonly headers: MsgHdrs;
   readonly token: string;
+  readonly deadline: number;
+  resolve: (ack: StoredAck) => void;
+  reject: (error: Error) => void;
 }
+
+const unset = (): void => undefined;
 
 /** Stored publishes on one connection; see the module comment. */
 export class StoredPublisher {
@@ -79,7 +79,7 @@ export class StoredPublisher {
   private readonly now: () => number;
   /** In publish order, hence in deadline order (the timeout is constant). */
   private readonly pending = new Map<string, Pending>();
-  private queued: Queued[] = [];
+  private queued: Pending[] = [];
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private nextToken = 0;
@@ -112,9 +112,12 @@ export class StoredPublisher {
     if (this.closedReason !== undefined) return Promise.reject(new Error(this.closedReason));
     if (msgId !== undefined) headers.set(MSG_ID_HEADER, msgId);
     const token = (this.nextToken++).toString(36);
+    const p: Pending = { subject, payload, headers, token, deadline: this.now() + this.options.timeoutMs, resolve: unset, reject: unset };
     return new Promise<StoredAck>((resolve, reject) => {
-      this.pending.set(token, { resolve, reject, deadline: this.now() + this.options.timeoutMs });
-      this.queued.push({ subject, payload, headers, token });
+      p.resolve = resolve;
+      p.reject = reject;
+      this.pending.set(token, p);
+      this.queued.push(p);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
