@@ -3,6 +3,8 @@ export { BackendUnavailableError } from './errors.js';
 export { NatsBackend } from './backend/nats/nats-backend.js';
 export type { NatsBackendMetrics, NatsBackendOptions, PublishOutcome } from './backend/nats/nats-backend.js';
 export { ShardPool } from './backend/nats/shard-pool.js';
+export { parsePubAck, StoredPublisher } from './backend/nats/stored-publisher.js';
+export type { StoredAck, StoredPublisherOptions } from './backend/nats/stored-publisher.js';
 export type { NatsLog, ShardLink, ShardPoolOptions, ShardState, ShardStateChange } from './backend/nats/shard-pool.js';
 export { ensureStreams, messagesStreamConfig, retainedStreamConfig } from './backend/nats/streams.js';
 export type { StreamOptions } from './backend/nats/streams.js';

@@ -48,18 +48,18 @@ function decodeUserProperties(values: readonly string[]): UserProperties | undef
 
 /** NATS headers and payload for a message; no headers at all for a bare QoS 0, non-retained message. */
 export function encodeMessage(message: Message): EncodedMessage {
-  const h = natsHeaders();
-  if (message.qos !== 0) h.set(ShoalHeader.QoS, String(message.qos));
-  if (message.retain) h.set(ShoalHeader.Retain, '1');
-  if (message.expiresAtMs !== undefined) h.set(ShoalHeader.ExpiresAt, String(Math.trunc(message.expiresAtMs)));
-  if (message.originClientId !== undefined) h.set(ShoalHeader.Origin, encodeText(message.originClientId));
+  const h = natsHeaders(); // fresh: append each header once (set() would first scan for an old value)
+  if (message.qos !== 0) h.append(ShoalHeader.QoS, String(message.qos));
+  if (message.retain) h.append(ShoalHeader.Retain, '1');
+  if (message.expiresAtMs !== undefined) h.append(ShoalHeader.ExpiresAt, String(Math.trunc(message.expiresAtMs)));
+  if (message.originClientId !== undefined) h.append(ShoalHeader.Origin, encodeText(message.originClientId));
   const p = message.properties;
   if (p !== undefined) {
-    if (p.payloadFormatIndicator !== undefined) h.set(ShoalHeader.PayloadFormat, p.payloadFormatIndicator ? '1' : '0');
-    if (p.contentType !== undefined) h.set(ShoalHeader.ContentType, encodeText(p.contentType));
-    if (p.responseTopic !== undefined) h.set(ShoalHeader.ResponseTopic, encodeText(p.responseTopic));
+    if (p.payloadFormatIndicator !== undefined) h.append(ShoalHeader.PayloadFormat, p.payloadFormatIndicator ? '1' : '0');
+    if (p.contentType !== undefined) h.append(ShoalHeader.ContentType, encodeText(p.contentType));
+    if (p.responseTopic !== undefined) h.append(ShoalHeader.ResponseTopic, encodeText(p.responseTopic));
     if (p.correlationData !== undefined) {
-      h.set(ShoalHeader.CorrelationData, Buffer.from(p.correlationData).toString('base64'));
+      h.append(ShoalHeader.CorrelationData, Buffer.from(p.correlationData).toString('base64'));
     }
     if (p.userProperties !== undefined) encodeUserProperties(h, p.userProperties);
   }
@@ -70,7 +70,45 @@ function decodeQoS(value: string): QoS {
   return value === '1' ? 1 : value === '2' ? 2 : 0;
 }
 
-function decodeProperties(h: MsgHdrs): ForwardedProperties | undefined {
+/** The first value of each Shoal header a message carries, read in one pass over the headers. */
+interface ShoalHeaderValues {
+  qos?: string;
+  retain?: string;
+  expiresAt?: string;
+  origin?: string;
+  payloadFormat?: string;
+  contentType?: string;
+  responseTopic?: string;
+  correlationData?: string;
+  userProperties?: readonly string[];
+  sequence?: string;
+}
+
+// One pass over the header map (exact keys, as MsgHdrs.get matches them by default) instead of a
+// findKeys() scan per header looked up: this runs for every delivered message.
+function readHeaders(h: MsgHdrs): ShoalHeaderValues {
+  const v: ShoalHeaderValues = {};
+  for (const [key, values] of h) {
+    const first = values[0];
+    if (first === undefined) continue;
+    switch (key) {
+      case ShoalHeader.QoS: v.qos = first; break;
+      case ShoalHeader.Retain: v.retain = first; break;
+      case ShoalHeader.ExpiresAt: v.expiresAt = first; break;
+      case ShoalHeader.Origin: v.origin = first; break;
+      case ShoalHeader.PayloadFormat: v.payloadFormat = first; break;
+      case ShoalHeader.ContentType: v.contentType = first; break;
+      case ShoalHeader.ResponseTopic: v.responseTopic = first; break;
+      case ShoalHeader.CorrelationData: v.correlationData = first; break;
+      case ShoalHeader.UserProperty: v.userProperties = values; break;
+      case NatsHeader.Sequence: v.sequence = first; break;
+      default: break;
+    }
+  }
+  return v;
+}
+
+function decodeProperties(v: ShoalHeaderValues): ForwardedProperties | undefined {
   const properties: {
     payloadFormatIndicator?: boolean;
     contentType?: string;
@@ -79,25 +117,25 @@ function decodeProperties(h: MsgHdrs): ForwardedProperties | undefined {
     userProperties?: UserProperties;
   } = {};
   let any = false;
-  if (h.has(ShoalHeader.PayloadFormat)) {
-    properties.payloadFormatIndicator = h.get(ShoalHeader.PayloadFormat) === '1';
+  if (v.payloadFormat !== undefined) {
+    properties.payloadFormatIndicator = v.payloadFormat === '1';
     any = true;
   }
-  const contentType = h.has(ShoalHeader.ContentType) ? decodeText(h.get(ShoalHeader.ContentType)) : undefined;
+  const contentType = v.contentType === undefined ? undefined : decodeText(v.contentType);
   if (contentType !== undefined) {
     properties.contentType = contentType;
     any = true;
   }
-  const responseTopic = h.has(ShoalHeader.ResponseTopic) ? decodeText(h.get(ShoalHeader.ResponseTopic)) : undefined;
+  const responseTopic = v.responseTopic === undefined ? undefined : decodeText(v.responseTopic);
   if (responseTopic !== undefined) {
     properties.responseTopic = responseTopic;
     any = true;
   }
-  if (h.has(ShoalHeader.CorrelationData)) {
-    properties.correlationData = new Uint8Array(Buffer.from(h.get(ShoalHeader.CorrelationData), 'base64'));
+  if (v.correlationData !== undefined) {
+    properties.correlationData = new Uint8Array(Buffer.from(v.correlationData, 'base64'));
     any = true;
   }
-  const userProperties = decodeUserProperties(h.values(ShoalHeader.UserProperty));
+  const userProperties = v.userProperties === undefined ? undefined : decodeUserProperties(v.userProperties);
   if (userProperties !== undefined) {
     properties.userProperties = userProperties;
     any = true;
@@ -105,24 +143,28 @@ function decodeProperties(h: MsgHdrs): ForwardedProperties | undefined {
   return any ? properties : undefined;
 }
 
-/** The MQTT message a NATS message carries; `topic` comes from its subject (subjectToTopic). */
-export function decodeMessage(topic: string, payload: Uint8Array, h: MsgHdrs | undefined): Message {
-  if (h === undefined) return { topic, payload, qos: 0, retain: false };
+function messageOf(topic: string, payload: Uint8Array, v: ShoalHeaderValues): Message {
   const message: {
     -readonly [K in keyof Message]: Message[K];
   } = {
     topic,
     payload,
-    qos: decodeQoS(h.get(ShoalHeader.QoS)),
-    retain: h.get(ShoalHeader.Retain) === '1',
+    qos: decodeQoS(v.qos ?? ''),
+    retain: v.retain === '1',
   };
-  const expiresAt = Number.parseInt(h.get(ShoalHeader.ExpiresAt), 10);
+  const expiresAt = v.expiresAt === undefined ? Number.NaN : Number.parseInt(v.expiresAt, 10);
   if (Number.isSafeInteger(expiresAt)) message.expiresAtMs = expiresAt;
-  const origin = h.has(ShoalHeader.Origin) ? decodeText(h.get(ShoalHeader.Origin)) : undefined;
+  const origin = v.origin === undefined ? undefined : decodeText(v.origin);
   if (origin !== undefined) message.originClientId = origin;
-  const properties = decodeProperties(h);
+  const properties = decodeProperties(v);
   if (properties !== undefined) message.properties = properties;
   return message;
+}
+
+/** The MQTT message a NATS message carries; `topic` comes from its subject (subjectToTopic). */
+export function decodeMessage(topic: string, payload: Uint8Array, h: MsgHdrs | undefined): Message {
+  if (h === undefined) return { topic, payload, qos: 0, retain: false };
+  return messageOf(topic, payload, readHeaders(h));
 }
 
 /**
@@ -135,7 +177,9 @@ export function decodeDelivered(
   h: MsgHdrs | undefined,
   shardId: string,
 ): DeliveredMessage {
-  const message = decodeMessage(topic, payload, h);
-  const sequence = h === undefined ? Number.NaN : Number.parseInt(h.get(NatsHeader.Sequence), 10);
+  if (h === undefined) return { topic, payload, qos: 0, retain: false, shardId };
+  const v = readHeaders(h);
+  const message = messageOf(topic, payload, v);
+  const sequence = v.sequence === undefined ? Number.NaN : Number.parseInt(v.sequence, 10);
   return Number.isSafeInteger(sequence) && sequence > 0 ? { ...message, shardId, sequence } : { ...message, shardId };
 }

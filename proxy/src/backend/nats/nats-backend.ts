@@ -19,6 +19,8 @@ import type {
   StoredBatch,
   StoredReadRequest,
 } from '../message-backend.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { InterestSet } from './interest-set.js';
 import { encodeMessage } from './message-headers.js';
 import { liveSubject, MESSAGES_STREAM, storedSubject } from './nats-names.js';
@@ -31,6 +33,7 @@ import {
 } from './retained.js';
 import type { NatsLog, ShardLink, ShardPool, ShardStateChange } from './shard-pool.js';
 import { StoredDelivery } from './stored-delivery.js';
+import { StoredPublisher } from './stored-publisher.js';
 import { StreamKeeper } from './stream-keeper.js';
 import type { StreamOptions } from './streams.js';
 
@@ -78,6 +81,8 @@ export class NatsBackend implements MessageBackend {
   private readonly clock: Clock;
   private readonly interests: InterestSet;
   private readonly stored: StoredDelivery;
+  /** QoS ≥ 1 publishing per shard connection (one ack subscription each), made on first use. */
+  private readonly publishers = new WeakMap<NatsConnection, StoredPublisher>();
   /** Ensures the streams on each shard when `streams` is set. */
   private readonly streamKeeper: StreamKeeper | undefined;
   private readonly stopListening: () => void;
@@ -179,15 +184,11 @@ export class NatsBackend implements MessageBackend {
     } else {
       // The stream is checked on the acknowledgement rather than with `Nats-Expected-Stream`, a header
       // every subscriber would receive with the re-published message.
-      const stored = link.js
-        .publish(storedSubject(subject), encoded.payload, {
-          timeout: this.options.publishTimeoutMs,
-          ...(messageId === undefined ? {} : { msgID: messageId }),
-          ...headers,
-        })
-        .then((ack) => {
-          if (ack.stream !== MESSAGES_STREAM) throw new Error(`stored by stream ${ack.stream}, not ${MESSAGES_STREAM}`);
-        });
+      const stored = this.publisherFor(link.nc).publish(storedSubject(subject), encoded.payload, encoded.headers ?? natsHeaders(), messageId);
+      if (!message.retain) {
+        await stored;
+        return;
+      }
       work.push(stored);
     }
     if (message.retain) {
@@ -198,6 +199,15 @@ export class NatsBackend implements MessageBackend {
       work.push(writeRetained(link, { subject, encoded: encodeMessage(message), remove, deadlineMs, nowMs }));
     }
     await Promise.all(work);
+  }
+
+  private publisherFor(nc: NatsConnection): StoredPublisher {
+    let publisher = this.publishers.get(nc);
+    if (publisher === undefined || publisher.closed) {
+      publisher = new StoredPublisher({ nc, stream: MESSAGES_STREAM, timeoutMs: this.options.publishTimeoutMs });
+      this.publishers.set(nc, publisher);
+    }
+    return publisher;
   }
 
   addInterest(key: InterestKey, handler: DeliveryHandler): Promise<void> {

@@ -1,0 +1,197 @@
+// QoS ≥ 1 publishes into a stream on one shard connection, without a JetStream request per message.
+// Each publish is a core `PUB` with a reply subject `<inbox>.<token>`; ONE wildcard subscription
+// (`<inbox>.*`) receives every acknowledgement, matched to its pending publish by token. Publishes of one
+// event-loop turn go out together (one socket write), and ONE timer, armed for the oldest pending
+// publish, expires what JetStream did not acknowledge in time. The semantics are js.publish's: the
+// promise resolves only on the stream's acknowledgement, names the stream that stored the message, and
+// rejects on a JetStream error, a no-responders status, a timeout, or a closed connection.
+import type { MsgHdrs, NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
+import { createInbox } from '@nats-io/transport-node';
+
+/** What JetStream answers to a stored publish. */
+export interface StoredAck {
+  readonly stream: string;
+  readonly seq: number;
+  readonly duplicate: boolean;
+}
+
+/** The header JetStream de-duplicates on. */
+export const MSG_ID_HEADER = 'Nats-Msg-Id';
+
+/**
+ * Parses a PubAck (`{"stream":…,"seq":…,"duplicate":…}` or `{"error":{"code":…,"description":…}}`);
+ * throws an Error saying what was wrong.
+ */
+export function parsePubAck(data: Uint8Array): StoredAck {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch {
+    throw new Error('the acknowledgement is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('the acknowledgement is not an object');
+  const ack = parsed as { stream?: unknown; seq?: unknown; duplicate?: unknown; error?: unknown };
+  if (ack.error !== undefined) {
+    const error = (typeof ack.error === 'object' && ack.error !== null ? ack.error : {}) as {
+      code?: unknown;
+      err_code?: unknown;
+      description?: unknown;
+    };
+    const description = typeof error.description === 'string' ? error.description : 'no description';
+    const code = typeof error.code === 'number' ? error.code : '?';
+    const errCode = typeof error.err_code === 'number' ? error.err_code : '?';
+    throw new Error(`JetStream error ${code}/${errCode}: ${description}`);
+  }
+  if (typeof ack.stream !== 'string' || ack.stream === '') throw new Error('the acknowledgement names no stream');
+  if (typeof ack.seq !== 'number' || !Number.isSafeInteger(ack.seq)) throw new Error('the acknowledgement has no sequence');
+  return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true };
+}
+
+export interface StoredPublisherOptions {
+  /** The shard connection; the publisher subscribes to its own inbox on it at construction. */
+  readonly nc: NatsConnection;
+  /** The stream every acknowledgement must name. */
+  readonly stream: string;
+  /** How long a publish waits for its acknowledgement. */
+  readonly timeoutMs: number;
+  /** A monotonic millisecond clock; performance.now when absent. */
+  readonly now?: () => number;
+}
+
+/** A publish waiting to be written (in `queued`) and for its acknowledgement (in `pending`). */
+interface Pending {
+  readonly subject: string;
+  readonly payload: Uint8Array;
+  readonly headers: MsgHdrs;
+  readonly token: string;
+  readonly deadline: number;
+  resolve: (ack: StoredAck) => void;
+  reject: (error: Error) => void;
+}
+
+const unset = (): void => undefined;
+
+/** Stored publishes on one connection; see the module comment. */
+export class StoredPublisher {
+  private readonly nc: NatsConnection;
+  private readonly prefix: string;
+  private readonly sub: Subscription;
+  private readonly now: () => number;
+  /** In publish order, hence in deadline order (the timeout is constant). */
+  private readonly pending = new Map<string, Pending>();
+  private queued: Pending[] = [];
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private nextToken = 0;
+  private closedReason: string | undefined;
+
+  constructor(private readonly options: StoredPublisherOptions) {
+    this.nc = options.nc;
+    this.now = options.now ?? (() => performance.now());
+    const inbox = createInbox();
+    this.prefix = `${inbox}.`;
+    this.sub = this.nc.subscribe(`${inbox}.*`, { callback: (error, msg) => this.onReply(error, msg) });
+    void this.sub.closed.then(
+      () => this.close('the shard connection closed'),
+      () => this.close('the shard connection closed'),
+    );
+  }
+
+  /** True once close() ran (or the connection closed): make a new publisher for a new connection. */
+  get closed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  /** Number of publishes waiting for their acknowledgement. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Stores `payload` under `subject`; `headers` are sent as given (plus `Nats-Msg-Id` when `msgId` is set). */
+  publish(subject: string, payload: Uint8Array, headers: MsgHdrs, msgId?: string): Promise<StoredAck> {
+    if (this.closedReason !== undefined) return Promise.reject(new Error(this.closedReason));
+    if (msgId !== undefined) headers.set(MSG_ID_HEADER, msgId);
+    const token = (this.nextToken++).toString(36);
+    const p: Pending = { subject, payload, headers, token, deadline: this.now() + this.options.timeoutMs, resolve: unset, reject: unset };
+    return new Promise<StoredAck>((resolve, reject) => {
+      p.resolve = resolve;
+      p.reject = reject;
+      this.pending.set(token, p);
+      this.queued.push(p);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+      this.timer ??= this.arm(this.options.timeoutMs);
+    });
+  }
+
+  /** Rejects everything pending and stops listening; publishing afterwards fails at once. */
+  close(reason = 'the publisher is closed'): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queued = [];
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(new Error(reason));
+    if (!this.sub.isClosed()) this.sub.unsubscribe();
+  }
+
+  /** Writes the publishes of this event-loop turn; nats.js sends them in one write. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queued;
+    this.queued = [];
+    for (const q of batch) {
+      try {
+        this.nc.publish(q.subject, q.payload, { reply: this.prefix + q.token, headers: q.headers });
+      } catch (error) {
+        this.settle(q.token)?.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  private settle(token: string): Pending | undefined {
+    const p = this.pending.get(token);
+    if (p !== undefined) this.pending.delete(token);
+    return p;
+  }
+
+  private onReply(error: Error | null, msg: Msg): void {
+    if (error !== null) return; // the subscription ends; `closed` settles what is pending
+    const p = this.settle(msg.subject.slice(this.prefix.length));
+    if (p === undefined) return; // late: it already timed out
+    if (msg.data.length === 0) {
+      const code = msg.headers?.code ?? 0;
+      p.reject(new Error(code === 503 ? 'no responders: no stream stores the subject' : `status ${code} ${msg.headers?.description ?? ''}`));
+      return;
+    }
+    try {
+      const ack = parsePubAck(msg.data);
+      if (ack.stream !== this.options.stream) throw new Error(`stored by stream ${ack.stream}, not ${this.options.stream}`);
+      p.resolve(ack);
+    } catch (failure) {
+      p.reject(failure as Error);
+    }
+  }
+
+  private arm(ms: number): NodeJS.Timeout {
+    return setTimeout(() => this.expire(), ms).unref(); // the connection keeps the process alive, not this
+  }
+
+  /** Rejects the publishes past their deadline, then re-arms for the oldest one left. */
+  private expire(): void {
+    this.timer = undefined;
+    const now = this.now();
+    for (const [token, p] of this.pending) {
+      if (p.deadline > now) {
+        this.timer = this.arm(Math.max(1, Math.ceil(p.deadline - now)));
+        return;
+      }
+      this.pending.delete(token);
+      p.reject(new Error(`no acknowledgement within ${this.options.timeoutMs} ms`));
+    }
+  }
+}
