@@ -9,7 +9,7 @@ function recordingStore(stale: ReadonlySet<string> = new Set()) {
   const writes: { clientId: string; epoch: number; cursors: SessionCursors }[] = [];
   const store = {
     updateCursors: (clientId: string, epoch: number, cursors: SessionCursors): Promise<void> => {
-      if (stale.has(clientId)) return Promise.reject(new StaleSessionError(clientId, epoch));
+      if (stale.has(clientId)) return Promise.reject(new StaleSessionError(clientId, epoch, epoch + 1));
       writes.push({ clientId, epoch, cursors });
       return Promise.resolve();
     },
