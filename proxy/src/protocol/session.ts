@@ -47,9 +47,9 @@ export interface SessionDeps {
  * flows. Built from a stored SessionRecord on resume and turned back into one when its connection leaves.
  */
 export class Session {
-  readonly subscriptions = new Map<string, ActiveSubscription>();
-  /** Inbound QoS 2 packet id → the de-duplication id its message was stored under. */
-  readonly qos2In = new Map<number, string>();
+  // the two maps are made on first use: an idle session of a large fleet often has neither
+  private subscriptionMap: Map<string, ActiveSubscription> | undefined;
+  private qos2InMap: Map<number, string> | undefined;
   readonly outbound: OutboundFlow;
   /** Where offline delivery resumes, per shard. */
   cursors = new DeliveryCursors();
@@ -72,6 +72,21 @@ export class Session {
     this.replayBuffer = new ReplayBuffer(deps.replayBufferMax);
   }
 
+  /** The subscriptions by topic filter. */
+  get subscriptions(): Map<string, ActiveSubscription> {
+    return (this.subscriptionMap ??= new Map());
+  }
+
+  /** Inbound QoS 2 packet id → the de-duplication id its message was stored under. */
+  get qos2In(): Map<number, string> {
+    return (this.qos2InMap ??= new Map());
+  }
+
+  /** The subscriptions, without making the map. */
+  private get activeSubscriptions(): Iterable<ActiveSubscription> {
+    return this.subscriptionMap?.values() ?? [];
+  }
+
   /** Rebuilds a stored session. */
   static restore(record: SessionRecord, deps: SessionDeps): Session {
     const session = new Session(record.clientId, record.expiryIntervalSeconds, deps);
@@ -87,13 +102,13 @@ export class Session {
 
   /** The session as stored between connections. */
   toRecord(protocolVersion: 3 | 4 | 5): SessionRecord {
-    const qos2In: Qos2InboundRecord[] = [...this.qos2In].map(([packetId, messageId]) => ({ packetId, messageId }));
+    const qos2In: Qos2InboundRecord[] = [...(this.qos2InMap ?? [])].map(([packetId, messageId]) => ({ packetId, messageId }));
     const inflightOut: InflightRecord[] = this.outbound.snapshot();
     return {
       clientId: this.clientId,
       protocolVersion,
       expiryIntervalSeconds: this.expiryIntervalSeconds,
-      subscriptions: [...this.subscriptions.values()].map((s) => s.record),
+      subscriptions: [...this.activeSubscriptions].map((s) => s.record),
       inflightOut,
       qos2In,
       cursors: this.currentCursors(),
@@ -112,7 +127,7 @@ export class Session {
 
   /** The filters offline messages are replayed for: shared subscriptions are served by the other members. */
   replayFilters(): string[] {
-    return [...this.subscriptions.values()].filter((sub) => !sub.isShared).map((sub) => sub.key.filter);
+    return [...this.activeSubscriptions].filter((sub) => !sub.isShared).map((sub) => sub.key.filter);
   }
 
   /**
@@ -121,7 +136,7 @@ export class Session {
    */
   async resubscribe(): Promise<void> {
     this.attached = true;
-    await Promise.all([...this.subscriptions.values()].map((sub) => this.deps.router.attach(sub)));
+    await Promise.all([...this.activeSubscriptions].map((sub) => this.deps.router.attach(sub)));
   }
 
   /** Starts outbound delivery on a connection (after CONNACK): unacknowledged messages go again, then the queue. */
@@ -133,7 +148,7 @@ export class Session {
   detach(): void {
     if (!this.attached) return;
     this.attached = false;
-    for (const sub of this.subscriptions.values()) this.deps.router.detach(sub);
+    for (const sub of this.activeSubscriptions) this.deps.router.detach(sub);
     this.outbound.detach();
   }
 
@@ -156,7 +171,7 @@ export class Session {
 
   /** Removes a subscription; false when there was none [MQTT-3.10.4-?: UNSUBACK 0x11]. */
   unsubscribe(topicFilter: string): boolean {
-    const sub = this.subscriptions.get(topicFilter);
+    const sub = this.subscriptionMap?.get(topicFilter);
     if (sub === undefined) return false;
     this.subscriptions.delete(topicFilter);
     if (this.attached) this.deps.router.detach(sub);
@@ -165,7 +180,7 @@ export class Session {
 
   /** Sends a retained message found at subscribe time: always with RETAIN set [MQTT-3.3.1-8]. */
   deliverRetained(topicFilter: string, message: Message): void {
-    const sub = this.subscriptions.get(topicFilter);
+    const sub = this.subscriptionMap?.get(topicFilter);
     if (sub === undefined || (sub.leadingWildcard && message.topic.startsWith('$'))) return;
     this.push(sub, message, true);
   }
@@ -183,7 +198,7 @@ export class Session {
   deliverReplayed(messages: readonly DeliveredMessage[]): void {
     for (const message of messages) {
       if (message.sequence !== undefined && this.cursors.isInflight(message.shardId, message.sequence)) continue; // re-sent with DUP
-      for (const sub of this.subscriptions.values()) {
+      for (const sub of this.activeSubscriptions) {
         if (!sub.isShared && topicMatchesFilter(message.topic, sub.key.filter)) this.deliverTo(sub, message);
       }
     }
@@ -192,7 +207,7 @@ export class Session {
   /** A shard's replay read everything through `sequence`: the live messages held after it go out, then live delivery. */
   finishReplay(shardId: string, sequence: number): void {
     for (const [sub, message] of this.replayBuffer.release(shardId)) {
-      if ((message.sequence ?? 0) > sequence && this.subscriptions.get(sub.record.topicFilter) === sub) this.deliverTo(sub, message);
+      if ((message.sequence ?? 0) > sequence && this.subscriptionMap?.get(sub.record.topicFilter) === sub) this.deliverTo(sub, message);
     }
     this.cursors.replayedThrough(shardId, sequence);
     this.cursors.endReplay(shardId);
