@@ -71,7 +71,7 @@ export class OutboundFlow {
   private sender: OutboundSender | undefined;
   private inflightMax: number;
   /** Waiters for room in the queue (see `whenRoom`). */
-  private roomWaiters: (() => void)[] = [];
+  private roomWaiters: (() => void)[] | undefined;
 
   constructor(private readonly options: OutboundFlowOptions) {
     this.inflightMax = options.inflightMax;
@@ -112,7 +112,7 @@ export class OutboundFlow {
    */
   whenRoom(): Promise<void> {
     if (this.hasRoom()) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+    return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
   }
 
   /** Queues or sends a message. */
@@ -129,7 +129,7 @@ export class OutboundFlow {
       if (next === undefined || !this.trySend(next)) break;
       this.queue.shift();
     }
-    if (this.roomWaiters.length > 0 && this.hasRoom()) this.wakeRoomWaiters();
+    if (this.roomWaiters !== undefined && this.hasRoom()) this.wakeRoomWaiters();
   }
 
   /** PUBACK for a QoS 1 message; false when the identifier is unknown. */
@@ -200,8 +200,8 @@ export class OutboundFlow {
   }
 
   private wakeRoomWaiters(): void {
-    const waiters = this.roomWaiters;
-    this.roomWaiters = [];
+    const waiters = this.roomWaiters ?? [];
+    this.roomWaiters = undefined;
     for (const wake of waiters) wake();
   }
 

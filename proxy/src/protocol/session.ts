@@ -3,7 +3,7 @@ import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
 import type { Clock } from '../clock.js';
 import type { InflightRecord, Qos2InboundRecord, SessionCursors, SessionRecord, SubscriptionRecord } from '../sessions/session-store.js';
 import { DeliveryCursors } from './delivery-cursors.js';
-import { OutboundFlow, type OutboundMessage, type OutboundSender } from './outbound-flow.js';
+import { OutboundFlow, type DropReason, type MessageOrigin, type OutboundFlowOptions, type OutboundMessage, type OutboundSender } from './outbound-flow.js';
 import type { LocalSubscriber, MessageRouter, ProtocolMetrics } from './ports.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { parseSharedSubscription, topicMatchesFilter } from './topics.js';
@@ -46,7 +46,7 @@ export interface SessionDeps {
  * The state of one MQTT session while this proxy holds it: subscriptions, outbound delivery, inbound QoS 2
  * flows. Built from a stored SessionRecord on resume and turned back into one when its connection leaves.
  */
-export class Session {
+export class Session implements OutboundFlowOptions {
   // the two maps are made on first use: an idle session of a large fleet often has neither
   private subscriptionMap: Map<string, ActiveSubscription> | undefined;
   private qos2InMap: Map<number, string> | undefined;
@@ -54,7 +54,7 @@ export class Session {
   /** Where offline delivery resumes, per shard. */
   cursors = new DeliveryCursors();
   /** Live messages of shards whose offline messages are replaying. */
-  readonly replayBuffer: ReplayBuffer<ActiveSubscription>;
+  private heldForReplay: ReplayBuffer<ActiveSubscription> | undefined;
   private attached = false;
 
   constructor(
@@ -62,14 +62,35 @@ export class Session {
     public expiryIntervalSeconds: number,
     private readonly deps: SessionDeps,
   ) {
-    this.outbound = new OutboundFlow({
-      inflightMax: deps.inflightMax,
-      queueMax: deps.queueMax,
-      clock: deps.clock,
-      onDrop: (reason, qos) => deps.metrics.dropped(reason, qos),
-      onSettled: (origin) => this.cursors.settled(origin.shardId, origin.sequence),
-    });
-    this.replayBuffer = new ReplayBuffer(deps.replayBufferMax);
+    this.outbound = new OutboundFlow(this); // the session is its flow's options: no object and closures per session
+  }
+
+  /** Live messages of shards whose offline messages are replaying (made at the first replay). */
+  get replayBuffer(): ReplayBuffer<ActiveSubscription> {
+    return (this.heldForReplay ??= new ReplayBuffer(this.deps.replayBufferMax));
+  }
+
+  // OutboundFlowOptions, from the proxy-wide settings
+  get inflightMax(): number {
+    return this.deps.inflightMax;
+  }
+
+  get queueMax(): number {
+    return this.deps.queueMax;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  /** OutboundFlowOptions: a message was not delivered. */
+  onDrop(reason: DropReason, qos: QoS): void {
+    this.deps.metrics.dropped(reason, qos);
+  }
+
+  /** OutboundFlowOptions: a stored message is done with; the offline cursor may move past it. */
+  onSettled(origin: MessageOrigin): void {
+    this.cursors.settled(origin.shardId, origin.sequence);
   }
 
   /** The subscriptions by topic filter. */
