@@ -153,6 +153,7 @@ export class ShoalProxy {
     this.deps.log.info({ ...report }, 'clients drained');
     await listenersClosed;
     this.cursorFlusher.stop();
+    this.context?.deadlines.close();
     this.securities?.close();
     if (this.sessions.endsWithProxy) await this.expiry?.fireAll(); // sessions in memory end with the proxy
     await this.expiry?.close();

@@ -90,4 +90,17 @@ describe('DeadlineQueue', () => {
     expect(new Set(log)).toEqual(new Set(holders.slice(500).map((h) => h.name)));
     expect(jest.getTimerCount()).toBe(0);
   });
+
+  it('drops every deadline and its timer on close', () => {
+    const queue = new DeadlineQueue();
+    const log: string[] = [];
+    const holders = ['a', 'b', 'c'].map((name) => new Holder(name, log, queue));
+    holders.forEach((h, i) => queue.schedule(h, 100 * (i + 1)));
+    queue.close();
+    expect(jest.getTimerCount()).toBe(0);
+    expect(queue.size).toBe(0);
+    jest.advanceTimersByTime(1_000);
+    expect(log).toEqual([]);
+    expect(holders.map((h) => h.deadlineSlot)).toEqual([-1, -1, -1]);
+  });
 });

@@ -41,6 +41,13 @@ export class DeadlineQueue {
     return this.heap.length;
   }
 
+  /** Drops every deadline and the timer (at shutdown, once the connections were closed). */
+  close(): void {
+    for (const holder of this.heap) holder.deadlineSlot = -1;
+    this.heap.length = 0;
+    this.arm();
+  }
+
   /** Takes every holder that is due off the queue, then tells each (one may schedule itself again). */
   private fire(): void {
     this.timer = undefined;
