@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { round } from './lib/samples.js';
-import { SCENARIOS, type BenchSettings, type SystemResult } from './lib/side-by-side-scenarios.js';
+import { SCENARIOS, type BenchSettings, type IdleResult, type SystemResult } from './lib/side-by-side-scenarios.js';
 import { goals, summaryMarkdown, writeScenarioJson } from './lib/side-by-side-report.js';
 import { summaryChart } from './lib/summary-chart.js';
 import { startMosquittoTarget, startNatsMqttTarget, startShoal, stopTargets, type Target, type TargetName } from './lib/targets.js';
@@ -100,9 +100,14 @@ async function startSystems(names: readonly TargetName[], stateDir: string, prox
   }
 }
 
+function idleLine(idle: IdleResult): string {
+  const settled = idle.settled === undefined ? '' : `; lowest ${idle.settled.kibPerConnection} KiB, ${idle.settled.seconds} s later`;
+  return `${idle.connections} connections, ${idle.kibPerConnection} KiB each (system ${idle.systemKibPerConnection})${settled}`;
+}
+
 function oneLine(r: SystemResult): string {
   if (r.flow !== undefined) return `published ${r.flow.publishedPerSecond}/s, delivered ${r.flow.deliveredPerSecond}/s, ratio ${r.flow.deliveryRatio}, e2e p50/p99 ${r.flow.latencyMs?.p50 ?? '–'}/${r.flow.latencyMs?.p99 ?? '–'} ms, CPU s/100k ${r.cpuSecondsPer100k ?? '–'}`;
-  if (r.idle !== undefined) return `${r.idle.connections} connections, ${r.idle.kibPerConnection} KiB each (system ${r.idle.systemKibPerConnection})`;
+  if (r.idle !== undefined) return idleLine(r.idle);
   if (r.connect !== undefined) return `${r.connect.connacksPerSecond} CONNACK/s, ${r.connect.failed} failed, p99 ${r.connect.latencyMs?.p99 ?? '–'} ms`;
   if (r.replay !== undefined) return `received ${r.replay.received}/${r.replay.acked} in ${r.replay.seconds} s (${r.replay.endedBy})${r.replay.error === undefined ? '' : `, ${r.replay.error}`}`;
   return r.skipped ?? '';

@@ -42,6 +42,31 @@ export interface IdleResult {
   kibPerConnection: number;
   /** The same over every process of the system (the fleet: proxies, shards, Redis). */
   systemKibPerConnection: number;
+  /**
+   * The holders' lowest RSS after the heap settled: sampled every second after the first read, for at most 60 s
+   * (quick: 5 s), ending 5 s after the RSS fell 10 % below the first read with no new low since. The first read
+   * still holds the garbage of the CONNECTs and a grown young generation; an idle Node process gives them back only
+   * when V8's memory reducer runs a full GC (tens of seconds after the allocations stop: ~50 s in one run here).
+   */
+  settled?: { seconds: number; rssMiB: number; kibPerConnection: number };
+}
+
+/** Samples the RSS of `pids` every second for at most `maxMs`, until it fell 10 % and `quietMs` brought no new low. */
+async function settledRss(pids: ReadonlyMap<string, number>, quietMs: number, maxMs: number): Promise<{ seconds: number; rssMiB: number }> {
+  const started = performance.now();
+  const first = sumRssMiB(pids);
+  let lowest = first;
+  let lowestAt = started;
+  const settled = (): boolean => lowest < first * 0.9 && performance.now() - lowestAt >= quietMs;
+  while (!settled() && performance.now() - started < maxMs) {
+    await new Promise((done) => setTimeout(done, 1_000));
+    const rss = sumRssMiB(pids);
+    if (rss < lowest) {
+      lowest = rss;
+      lowestAt = performance.now();
+    }
+  }
+  return { seconds: round((lowestAt - started) / 1000, 1), rssMiB: lowest };
 }
 
 export interface ConnectResult {
@@ -169,6 +194,7 @@ const idle: ScenarioDefinition['run'] = async (target, settings) => {
     const holdersAfter = sumRssMiB(target.connectionPids);
     const systemAfter = sumRssMiB(target.pids);
     const n = Math.max(1, pool.counts.open);
+    const settled = await settledRss(target.connectionPids, settings.quick ? 2_000 : 5_000, settings.quick ? 5_000 : 60_000);
     return {
       system: target.name,
       settledBeforeSeconds,
@@ -180,6 +206,7 @@ const idle: ScenarioDefinition['run'] = async (target, settings) => {
         rssAfterMiB: round(holdersAfter, 1),
         kibPerConnection: round(((holdersAfter - holdersBefore) * 1024) / n, 2),
         systemKibPerConnection: round(((systemAfter - systemBefore) * 1024) / n, 2),
+        settled: { seconds: settled.seconds, rssMiB: round(settled.rssMiB, 1), kibPerConnection: round(((settled.rssMiB - holdersBefore) * 1024) / n, 2) },
       },
     };
   } finally {

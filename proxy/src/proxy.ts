@@ -22,6 +22,7 @@ import { ConnectAdmission } from './protocol/connect-admission.js';
 import { ReasonCode } from './protocol/reason-codes.js';
 import { Connection, type PeerIdentity } from './protocol/connection.js';
 import { PacketDecoder } from './protocol/packet-decoder.js';
+import { DeadlineQueue } from './protocol/deadline-queue.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
 import type { RingDocument } from './routing/ring-document.js';
 import { RoutingTable } from './routing/routing-table.js';
@@ -69,6 +70,8 @@ export class ShoalProxy {
   readonly metrics = new ProxyMetrics();
   readonly registry = new ClientRegistry();
   private readonly handlers = new Set<ClientHandler>();
+  /** The context of each authentication chain's connections, made once (not a copy per connection). */
+  private readonly securedContexts = new Map<ListenerSecurity, ProxyContext>();
   private readonly clock: Clock;
   private readonly sessions: SessionBackend;
   private readonly ops: OpsServer;
@@ -150,6 +153,7 @@ export class ShoalProxy {
     this.deps.log.info({ ...report }, 'clients drained');
     await listenersClosed;
     this.cursorFlusher.stop();
+    this.context?.deadlines.close();
     this.securities?.close();
     if (this.sessions.endsWithProxy) await this.expiry?.fireAll(); // sessions in memory end with the proxy
     await this.expiry?.close();
@@ -213,6 +217,7 @@ export class ShoalProxy {
       takeover: this.sessions.takeover,
       offline: config.offline,
       cursorFlusher: this.cursorFlusher,
+      deadlines: new DeadlineQueue(),
       admission: () => this.admission(),
       connectAdmission: new ConnectAdmission(config.connectAdmission, metrics),
       nextMessageId: this.messageIds,
@@ -298,7 +303,11 @@ export class ShoalProxy {
   }
 
   private accept(stream: Duplex, remoteAddress: string, peerIdentity?: PeerIdentity, security?: ListenerSecurity): void {
-    const context = security === undefined ? this.context : this.context && { ...this.context, security };
+    let context = security === undefined ? this.context : this.securedContexts.get(security);
+    if (context === undefined && security !== undefined && this.context !== undefined) {
+      context = { ...this.context, security };
+      this.securedContexts.set(security, context);
+    }
     if (context === undefined) {
       stream.destroy();
       return;
@@ -314,6 +323,6 @@ export class ShoalProxy {
     });
     const handler = new ClientHandler(conn, context);
     this.handlers.add(handler);
-    stream.once('close', () => this.handlers.delete(handler));
+    stream.on('close', () => this.handlers.delete(handler)); // 'close' comes once; `once` would add a wrapper per connection
   }
 }

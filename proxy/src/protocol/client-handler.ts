@@ -4,14 +4,15 @@ import { BackendUnavailableError, ProtocolError } from '../errors.js';
 import { StaleSessionError } from '../sessions/session-errors.js';
 import type { SessionCursors } from '../sessions/session-store.js';
 import type { RegisteredClient } from './client-registry.js';
-import type { Connection } from './connection.js';
+import type { Connection, ConnectionEvents } from './connection.js';
 import type { CursorSource } from './cursor-flusher.js';
+import type { DeadlineHolder } from './deadline-queue.js';
 import type { ProxyContext } from './context.js';
 import { dispatchPacket } from './handlers/dispatch.js';
 import { OrderedReplies } from './ordered-replies.js';
 import { ReasonCode, toConnackReturnCode, type ReasonCode as ReasonCodeValue } from './reason-codes.js';
 import type { Session } from './session.js';
-import { InboundTopicAliases } from './topic-aliases.js';
+import { NO_INBOUND_ALIASES, type InboundTopicAliases } from './topic-aliases.js';
 import { willMessage, type Will } from './will.js';
 
 /** Where a client connection is in its life. */
@@ -32,8 +33,12 @@ const CONNACK_V3_CODES: ReadonlySet<number> = new Set([
  * The protocol state machine of one client connection: waits for CONNECT within the timeout, dispatches each
  * packet to its handler, enforces keepalive, turns every error into the reason code the spec names (one place),
  * and on close stores the session and publishes the will when the close was abnormal.
+ *
+ * An idle connection is most of a large fleet, so this holds little up front: the CONNECT and keepalive bounds are
+ * a deadline in the proxy's one DeadlineQueue (no timer of its own), it is its connection's event listener (no
+ * closures), and its queues, ordered replies and the `closed` promise are made when first needed.
  */
-export class ClientHandler implements RegisteredClient, CursorSource {
+export class ClientHandler implements RegisteredClient, CursorSource, ConnectionEvents, DeadlineHolder {
   state: ClientState = 'awaiting-connect';
   clientId = '';
   session: Session | undefined;
@@ -50,35 +55,35 @@ export class ClientHandler implements RegisteredClient, CursorSource {
   keepaliveMs = 0;
   /** The client asked for reason strings and user properties on failures (MQTT 5 Request Problem Information). */
   problemInformation = true;
-  inboundAliases = new InboundTopicAliases(0);
+  inboundAliases: InboundTopicAliases = NO_INBOUND_ALIASES;
   /** QoS 1/2 PUBLISHes received and not yet answered (their stores are in flight). */
   inboundPending = 0;
-  readonly replies: OrderedReplies<Packet>;
+  /** Where this connection's deadline is in ctx.deadlines (see DeadlineQueue). */
+  deadlineAtMs = 0;
+  deadlineSlot = -1;
   private lastActivityMs: number;
-  private readonly queued: Packet[] = [];
+  private orderedReplies: OrderedReplies<Packet> | undefined;
+  /** Packets pipelined after CONNECT, handled once CONNACK is out. */
+  private queued: Packet[] | undefined;
   /** Packets waiting for a QoS 1/2 store slot (see onPacket). */
-  private readonly held: Packet[] = [];
-  private connectTimer: NodeJS.Timeout | undefined;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
-  private readonly closed: Promise<void>;
-  private resolveClosed: () => void = () => undefined;
+  private held: Packet[] | undefined;
+  /** Resolves once the connection closed and its session was stored (made when someone awaits it). */
+  private closed: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
 
   constructor(
     readonly conn: Connection,
     readonly ctx: ProxyContext,
   ) {
     this.lastActivityMs = ctx.clock.now();
-    this.replies = new OrderedReplies<Packet>((reply) => this.conn.send(reply));
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     ctx.metrics.connectionOpened();
-    this.connectTimer = setTimeout(() => this.connectTimedOut(), ctx.limits.connectTimeoutMs);
-    this.connectTimer.unref();
-    conn.start({
-      onPacket: (packet) => this.onPacket(packet),
-      onError: (error) => this.fail(error),
-      onClose: () => this.onClosed(),
-      onDrain: () => this.session?.outbound.pump(),
-    });
+    ctx.deadlines.schedule(this, ctx.limits.connectTimeoutMs);
+    conn.start(this);
+  }
+
+  /** PUBACKs and the other replies, in the order of their requests (see OrderedReplies). */
+  get replies(): OrderedReplies<Packet> {
+    return (this.orderedReplies ??= new OrderedReplies<Packet>((reply) => this.conn.send(reply)));
   }
 
   /** MQTT 5 features (properties, reason codes) apply. */
@@ -89,9 +94,11 @@ export class ClientHandler implements RegisteredClient, CursorSource {
   /** CONNECT was accepted: start keepalive and process what arrived meanwhile. */
   connected(): void {
     this.state = 'connected';
-    if (this.keepaliveMs > 0) this.armKeepalive(this.keepaliveMs * 1.5);
+    if (this.keepaliveMs > 0) this.ctx.deadlines.schedule(this, this.keepaliveMs * 1.5);
+    else this.ctx.deadlines.cancel(this);
     if (this.persistent) this.ctx.cursorFlusher.track(this);
-    const pending = this.queued.splice(0);
+    const pending = this.queued ?? [];
+    this.queued = undefined;
     for (const packet of pending) this.dispatch(packet);
   }
 
@@ -103,13 +110,24 @@ export class ClientHandler implements RegisteredClient, CursorSource {
   /** Another connection claimed this client id [MQTT-3.1.4-2]: disconnect with 0x8E and await the stored session. */
   takeOver(): Promise<void> {
     this.closeWithReason(ReasonCode.SessionTakenOver, 'session taken over by another connection');
-    return this.closed;
+    return this.whenClosed();
   }
 
   /** Disconnects for a server-side reason (shutdown, administrative action), with a server reference if any. */
   disconnect(reasonCode: ReasonCodeValue, serverReference?: string): Promise<void> {
     this.closeWithReason(reasonCode, undefined, serverReference);
-    return this.closed;
+    return this.whenClosed();
+  }
+
+  /** Resolves once the connection closed and its session and will were left in the store. */
+  private whenClosed(): Promise<void> {
+    return (this.closed ??= new Promise((resolve) => (this.resolveClosed = resolve)));
+  }
+
+  /** After close: `closed` resolves (or is already resolved when made later). */
+  private settleClosed(): void {
+    if (this.resolveClosed !== undefined) this.resolveClosed();
+    else this.closed = Promise.resolve();
   }
 
   /** The session's offline cursors as they stand (for the periodic write). */
@@ -158,25 +176,27 @@ export class ClientHandler implements RegisteredClient, CursorSource {
    */
   storeSettled(): void {
     const limit = this.ctx.limits.receiveMaximum;
-    while (this.held.length > 0 && this.inboundPending < limit && this.state === 'connected') {
+    while (this.held !== undefined && this.held.length > 0 && this.inboundPending < limit && this.state === 'connected') {
       const packet = this.held.shift();
       if (packet !== undefined) this.dispatch(packet);
     }
-    if (this.held.length === 0) this.conn.resume();
+    if (this.held?.length === 0) this.held = undefined;
+    if (this.held === undefined) this.conn.resume();
   }
 
-  private onPacket(packet: Packet): void {
+  /** ConnectionEvents: a decoded packet. */
+  onPacket(packet: Packet): void {
     this.lastActivityMs = this.ctx.clock.now();
     this.ctx.metrics.packetReceived(packet.cmd);
     if (this.state === 'connecting') {
-      this.queued.push(packet); // pipelined after CONNECT: handled once CONNACK is out
+      (this.queued ??= []).push(packet); // pipelined after CONNECT: handled once CONNACK is out
       return;
     }
     // Flow control: at most Receive Maximum QoS 1/2 stores run per connection. A PUBLISH beyond it waits here
     // with every packet after it (order is kept) and reading pauses, so what waits is bounded by one read.
     const atLimit = packet.cmd === 'publish' && packet.qos > 0 && this.inboundPending >= this.ctx.limits.receiveMaximum;
-    if (atLimit || this.held.length > 0) {
-      this.held.push(packet);
+    if (atLimit || this.held !== undefined) {
+      (this.held ??= []).push(packet);
       this.conn.pause();
       return;
     }
@@ -192,32 +212,40 @@ export class ClientHandler implements RegisteredClient, CursorSource {
     }
   }
 
-  private connectTimedOut(): void {
-    if (this.state !== 'awaiting-connect') return;
-    this.ctx.metrics.connect('timeout');
-    this.conn.destroy(); // [MQTT-3.1.4-?] no CONNECT within a reasonable time
+  /** ConnectionEvents: a protocol violation or a transport error. */
+  onError(error: Error): void {
+    this.fail(error);
   }
 
-  private armKeepalive(delayMs: number): void {
-    this.keepaliveTimer = setTimeout(() => {
-      const idleMs = this.ctx.clock.now() - this.lastActivityMs;
-      const limitMs = this.keepaliveMs * 1.5;
-      if (idleMs >= limitMs) this.closeWithReason(ReasonCode.KeepAliveTimeout, 'keepalive timeout'); // [MQTT-3.1.2-24]
-      else this.armKeepalive(limitMs - idleMs);
-    }, delayMs);
-    this.keepaliveTimer.unref();
+  /** ConnectionEvents: the socket drained. */
+  onDrain(): void {
+    this.session?.outbound.pump();
   }
 
-  private onClosed(): void {
+  /** DeadlineHolder: no CONNECT within the connect timeout, or the keepalive bound passed (unless a packet came). */
+  deadlinePassed(): void {
+    if (this.state === 'awaiting-connect') {
+      this.ctx.metrics.connect('timeout');
+      this.conn.destroy(); // [MQTT-3.1.4-?] no CONNECT within a reasonable time
+      return;
+    }
+    if (this.state !== 'connected' || this.keepaliveMs <= 0) return;
+    const idleMs = this.ctx.clock.now() - this.lastActivityMs;
+    const limitMs = this.keepaliveMs * 1.5;
+    if (idleMs >= limitMs) this.closeWithReason(ReasonCode.KeepAliveTimeout, 'keepalive timeout'); // [MQTT-3.1.2-24]
+    else this.ctx.deadlines.schedule(this, limitMs - idleMs);
+  }
+
+  /** ConnectionEvents: the transport closed. */
+  onClose(): void {
     const previous = this.state;
     this.state = 'closed';
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.keepaliveTimer);
+    this.ctx.deadlines.cancel(this);
     this.ctx.metrics.connectionClosed();
     this.ctx.registry.release(this.clientId, this);
     this.ctx.cursorFlusher.untrack(this);
     if (previous !== 'connected') {
-      this.resolveClosed();
+      this.settleClosed();
       return;
     }
     this.session?.detach();
@@ -227,7 +255,7 @@ export class ClientHandler implements RegisteredClient, CursorSource {
       if (will !== undefined) await this.leaveWill(will);
       else if (this.willArmed) await this.dropArmedWill();
       await this.storeSession();
-    })().finally(() => this.resolveClosed());
+    })().finally(() => this.settleClosed());
   }
 
   /** A normal close: the will armed at CONNECT must not fire [MQTT-3.14.4-3]. */

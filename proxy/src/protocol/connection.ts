@@ -10,6 +10,9 @@ import { ReasonCode } from './reason-codes.js';
 import { SlowReadGuard } from './slow-read-guard.js';
 import type { SendResult } from './outbound-flow.js';
 
+/** Shared by every connection's empty preamble (never written to). */
+const NO_BYTES = Buffer.alloc(0);
+
 /** MQTT protocol level: 3 = 3.1, 4 = 3.1.1, 5 = 5.0. */
 export type ProtocolVersion = 3 | 4 | 5;
 
@@ -72,8 +75,9 @@ export class Connection {
   private closed = false;
   private corked = false;
   /** The first bytes, until they tell the protocol level of the CONNECT (see connect-preamble.ts). */
-  private preamble: Buffer | undefined = Buffer.alloc(0);
-  private readonly slowRead: SlowReadGuard;
+  private preamble: Buffer | undefined = NO_BYTES;
+  /** Made at the first write that meets backpressure (most connections never do). */
+  private slowRead: SlowReadGuard | undefined;
 
   constructor(
     private readonly stream: Duplex,
@@ -82,10 +86,6 @@ export class Connection {
     this.remoteAddress = options.remoteAddress;
     this.peerIdentity = options.peerIdentity;
     this.guard = new FrameGuard(options.maxPacketSizeBytes);
-    this.slowRead = new SlowReadGuard(options.slowReadTimeoutMs ?? 0, () => {
-      options.hooks.slowReaderClosed?.();
-      this.destroy();
-    });
     this.decoder = options.decoder ?? new PacketDecoder();
   }
 
@@ -94,10 +94,11 @@ export class Connection {
     this.events = events;
     this.stream.on('data', (chunk: Buffer) => this.receive(chunk));
     this.stream.on('error', (err: Error) => this.fail(err));
-    this.stream.on('close', () => this.finish());
-    this.stream.on('end', () => this.finish());
+    const finish = (): void => this.finish();
+    this.stream.on('close', finish);
+    this.stream.on('end', finish);
     this.stream.on('drain', () => {
-      this.slowRead.drained();
+      this.slowRead?.drained();
       if (!this.closed) this.events?.onDrain();
     });
   }
@@ -110,8 +111,15 @@ export class Connection {
     this.options.hooks.bytesOut(bytes.length);
     this.corkUntilNextTick();
     if (this.stream.write(bytes)) return 'sent';
-    this.slowRead.blocked();
+    this.slowReadGuard().blocked();
     return 'backpressured';
+  }
+
+  private slowReadGuard(): SlowReadGuard {
+    return (this.slowRead ??= new SlowReadGuard(this.options.slowReadTimeoutMs ?? 0, () => {
+      this.options.hooks.slowReaderClosed?.();
+      this.destroy();
+    }));
   }
 
   /**
@@ -150,7 +158,7 @@ export class Connection {
   end(): void {
     if (this.closed) return;
     this.closed = true;
-    this.slowRead.close();
+    this.slowRead?.close();
     this.stream.end();
     // a peer that never reads must not keep the socket: destroy after a bound
     setTimeout(() => this.stream.destroy(), 1_000).unref();
@@ -161,7 +169,7 @@ export class Connection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    this.slowRead.close();
+    this.slowRead?.close();
     this.stream.destroy();
     this.events?.onClose();
   }
@@ -214,7 +222,7 @@ export class Connection {
    * CONNECT is malformed, and an unknown level gets CONNACK 0x01 / 0x84 rather than a bare close [MQTT-3.1.2-2].
    */
   private readPreamble(chunk: Buffer): void {
-    const bytes = Buffer.concat([this.preamble ?? Buffer.alloc(0), chunk.subarray(0, CONNECT_PREAMBLE_BYTES)]);
+    const bytes = Buffer.concat([this.preamble ?? NO_BYTES, chunk.subarray(0, CONNECT_PREAMBLE_BYTES)]);
     const level = connectProtocolLevel(bytes);
     if (level === 'more') {
       this.preamble = bytes;
@@ -239,7 +247,7 @@ export class Connection {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.slowRead.close();
+    this.slowRead?.close();
     this.events?.onClose();
   }
 }

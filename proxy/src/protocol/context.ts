@@ -6,6 +6,7 @@ import type { SessionStore } from '../sessions/session-store.js';
 import type { TakeoverBus } from '../sessions/takeover-bus.js';
 import type { ClientRegistry } from './client-registry.js';
 import type { CursorFlusher } from './cursor-flusher.js';
+import type { DeadlineQueue } from './deadline-queue.js';
 import type { ConnectRateLimiter } from './connect-rate-limit.js';
 import type { ConnectAdmission } from './connect-admission.js';
 import type { MessageRouter, ProtocolMetrics } from './ports.js';
@@ -21,6 +22,8 @@ export interface ProxyContext {
   readonly offline: OfflineSettings;
   /** Writes the cursors of connected persistent sessions to the store now and then. */
   readonly cursorFlusher: CursorFlusher;
+  /** The CONNECT and keepalive deadlines of every connection: one timer for the proxy. */
+  readonly deadlines: DeadlineQueue;
   readonly log: Logger;
   readonly metrics: ProtocolMetrics;
   readonly router: MessageRouter;

@@ -9,8 +9,11 @@ import { ProtocolError } from '../errors.js';
 export class FrameGuard {
   /** Bytes still to skip in the body of the current packet. */
   private remaining = 0;
-  /** Header bytes collected so far for the packet being started (type byte + up to 4 length bytes). */
-  private readonly header: number[] = [];
+  /** Header bytes read so far of the packet being started (type byte + up to 4 length bytes); no array per connection. */
+  private headerBytes = 0;
+  /** The Remaining Length read so far, and the weight of its next byte. */
+  private length = 0;
+  private multiplier = 1;
 
   /** @param maxPacketSizeBytes largest whole packet (fixed header included) accepted. */
   constructor(private maxPacketSizeBytes: number) {}
@@ -36,34 +39,32 @@ export class FrameGuard {
         if (this.remaining === 0) ends.push(offset);
         continue;
       }
-      this.header.push(chunk[offset] ?? 0);
+      const byte = chunk[offset] ?? 0;
       offset += 1;
-      if (this.readHeader() && this.remaining === 0) ends.push(offset);
+      if (this.readHeader(byte) && this.remaining === 0) ends.push(offset);
     }
     return ends;
   }
 
-  /** Reads the fixed header collected so far; true once it is complete. */
-  private readHeader(): boolean {
-    if (this.header.length < 2) return false;
-    let value = 0;
-    let multiplier = 1;
-    for (let i = 1; i < this.header.length; i++) {
-      const byte = this.header[i] ?? 0;
-      value += (byte & 0x7f) * multiplier;
-      if ((byte & 0x80) === 0) {
-        this.complete(value, i + 1);
-        return true;
-      }
-      multiplier *= 128;
+  /** Reads one more byte of the fixed header; true once the header is complete. */
+  private readHeader(byte: number): boolean {
+    this.headerBytes += 1;
+    if (this.headerBytes === 1) return false; // the packet type
+    this.length += (byte & 0x7f) * this.multiplier;
+    if ((byte & 0x80) === 0) {
+      this.complete(this.length, this.headerBytes);
+      return true;
     }
+    this.multiplier *= 128;
     // [MQTT-1.5.5-1] a Variable Byte Integer has at most four bytes
-    if (this.header.length >= 5) throw new ProtocolError(ReasonCode.MalformedPacket, 'remaining length longer than 4 bytes');
+    if (this.headerBytes >= 5) throw new ProtocolError(ReasonCode.MalformedPacket, 'remaining length longer than 4 bytes');
     return false;
   }
 
   private complete(remainingLength: number, headerBytes: number): void {
-    this.header.length = 0;
+    this.headerBytes = 0;
+    this.length = 0;
+    this.multiplier = 1;
     if (remainingLength + headerBytes > this.maxPacketSizeBytes) {
       throw new ProtocolError(
         ReasonCode.PacketTooLarge,

@@ -65,22 +65,27 @@ export interface OutboundFlowOptions {
  */
 export class OutboundFlow {
   private readonly ids = new PacketIdAllocator();
-  private readonly inflight = new Map<number, InFlight>();
+  /** Made when the first QoS 1/2 message goes out (or is restored): an idle session holds none. */
+  private inflightMap: Map<number, InFlight> | undefined;
   private readonly queue: OutboundMessage[] = [];
   private sender: OutboundSender | undefined;
   private inflightMax: number;
   /** Waiters for room in the queue (see `whenRoom`). */
-  private roomWaiters: (() => void)[] = [];
+  private roomWaiters: (() => void)[] | undefined;
 
   constructor(private readonly options: OutboundFlowOptions) {
     this.inflightMax = options.inflightMax;
+  }
+
+  private get inflight(): Map<number, InFlight> {
+    return (this.inflightMap ??= new Map());
   }
 
   /** Connects the flow to a live connection (with the client's Receive Maximum) and re-sends what is unacknowledged. */
   attach(sender: OutboundSender, inflightMax: number): void {
     this.sender = sender;
     this.inflightMax = Math.min(inflightMax, this.options.inflightMax);
-    for (const [packetId, entry] of this.inflight) {
+    for (const [packetId, entry] of this.inflightMap ?? []) {
       if (entry.released) sender.pubrel(packetId);
       // [MQTT-3.1.2-28] a re-send above the client's (new) Maximum Packet Size is discarded as if it were completed
       else if (!this.sendPublish(entry.message, packetId, true)) {
@@ -107,7 +112,7 @@ export class OutboundFlow {
    */
   whenRoom(): Promise<void> {
     if (this.hasRoom()) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+    return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
   }
 
   /** Queues or sends a message. */
@@ -124,12 +129,12 @@ export class OutboundFlow {
       if (next === undefined || !this.trySend(next)) break;
       this.queue.shift();
     }
-    if (this.roomWaiters.length > 0 && this.hasRoom()) this.wakeRoomWaiters();
+    if (this.roomWaiters !== undefined && this.hasRoom()) this.wakeRoomWaiters();
   }
 
   /** PUBACK for a QoS 1 message; false when the identifier is unknown. */
   acknowledge(packetId: number): boolean {
-    const entry = this.inflight.get(packetId);
+    const entry = this.inflightMap?.get(packetId);
     if (entry === undefined || entry.message.qos !== 1) return false;
     this.complete(packetId);
     return true;
@@ -137,7 +142,7 @@ export class OutboundFlow {
 
   /** PUBREC for a QoS 2 message: sends PUBREL [MQTT-4.3.3-4]; a PUBREC with an error code ends the flow. */
   received(packetId: number, failed: boolean): boolean {
-    const entry = this.inflight.get(packetId);
+    const entry = this.inflightMap?.get(packetId);
     if (entry === undefined || entry.message.qos !== 2) return false;
     if (failed) {
       this.complete(packetId);
@@ -151,7 +156,7 @@ export class OutboundFlow {
 
   /** PUBCOMP for a QoS 2 message. */
   completed(packetId: number): boolean {
-    const entry = this.inflight.get(packetId);
+    const entry = this.inflightMap?.get(packetId);
     if (entry?.released !== true) return false;
     this.complete(packetId);
     return true;
@@ -159,7 +164,7 @@ export class OutboundFlow {
 
   /** The unacknowledged messages, for storing a session between connections. */
   snapshot(): InflightRecord[] {
-    return [...this.inflight].map(([packetId, entry]) => ({ packetId, message: entry.message, released: entry.released }));
+    return [...(this.inflightMap ?? [])].map(([packetId, entry]) => ({ packetId, message: entry.message, released: entry.released }));
   }
 
   /** Takes back stored unacknowledged messages; they are sent again on `attach`. */
@@ -171,7 +176,7 @@ export class OutboundFlow {
   }
 
   get inflightCount(): number {
-    return this.inflight.size;
+    return this.inflightMap?.size ?? 0;
   }
 
   get queuedCount(): number {
@@ -195,8 +200,8 @@ export class OutboundFlow {
   }
 
   private wakeRoomWaiters(): void {
-    const waiters = this.roomWaiters;
-    this.roomWaiters = [];
+    const waiters = this.roomWaiters ?? [];
+    this.roomWaiters = undefined;
     for (const wake of waiters) wake();
   }
 
@@ -208,7 +213,7 @@ export class OutboundFlow {
       this.sendPublish(message, undefined, false);
       return true;
     }
-    if (this.inflight.size >= this.inflightMax) return false;
+    if (this.inflightCount >= this.inflightMax) return false;
     const packetId = this.ids.allocate();
     if (packetId === undefined) return false;
     if (this.sendPublish(message, packetId, false)) {

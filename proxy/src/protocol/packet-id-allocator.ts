@@ -4,30 +4,32 @@
  */
 export class PacketIdAllocator {
   private next = 1;
-  private readonly used = new Set<number>();
+  /** Made at the first allocation: a session that never sends QoS 1/2 holds none. */
+  private used: Set<number> | undefined;
 
   /** Returns a free identifier, or undefined when all 65535 are in use. */
   allocate(): number | undefined {
-    if (this.used.size >= 65_535) return undefined;
-    while (this.used.has(this.next)) this.advance();
+    const used = (this.used ??= new Set());
+    if (used.size >= 65_535) return undefined;
+    while (used.has(this.next)) this.advance();
     const id = this.next;
-    this.used.add(id);
+    used.add(id);
     this.advance();
     return id;
   }
 
   /** Marks an identifier as taken (e.g. when a session with in-flight messages is resumed). */
   reserve(id: number): void {
-    this.used.add(id);
+    (this.used ??= new Set()).add(id);
   }
 
   /** Frees an identifier once its flow completed. */
   release(id: number): void {
-    this.used.delete(id);
+    this.used?.delete(id);
   }
 
   get inUse(): number {
-    return this.used.size;
+    return this.used?.size ?? 0;
   }
 
   private advance(): void {

@@ -32,14 +32,15 @@ function subscriptionIdentifiers(ids: readonly number[] | undefined): PublishPro
 
 /** Writes a session's outbound PUBLISH and PUBREL packets to one connection, at its protocol version. */
 export class PublishSender implements OutboundSender {
-  private readonly aliases: OutboundTopicAliases;
+  /** Only for a client that allows topic aliases (v5 with a Topic Alias Maximum above 0). */
+  private readonly aliases: OutboundTopicAliases | undefined;
 
   /** @param topicAliasMaximum the client's Topic Alias Maximum (0 for v3 clients). */
   constructor(
     private readonly conn: Connection,
     topicAliasMaximum: number,
   ) {
-    this.aliases = new OutboundTopicAliases(topicAliasMaximum);
+    this.aliases = topicAliasMaximum > 0 ? new OutboundTopicAliases(topicAliasMaximum) : undefined;
   }
 
   get writable(): boolean {
@@ -58,7 +59,7 @@ export class PublishSender implements OutboundSender {
     if (packetId !== undefined) packet.messageId = packetId;
     if (this.conn.protocolVersion !== 5) return this.conn.send(packet);
 
-    const aliased = this.aliases.apply(message.topic);
+    const aliased = this.aliases?.apply(message.topic) ?? { topic: message.topic };
     packet.topic = aliased.topic;
     packet.properties = {
       ...forwardedProperties(message.properties),
@@ -67,7 +68,7 @@ export class PublishSender implements OutboundSender {
       ...subscriptionIdentifiers(message.subscriptionIds),
     };
     const result = this.conn.send(packet);
-    if (result === 'too-large' && aliased.alias !== undefined && aliased.topic !== '') this.aliases.undo(message.topic);
+    if (result === 'too-large' && aliased.alias !== undefined && aliased.topic !== '') this.aliases?.undo(message.topic);
     return result;
   }
 

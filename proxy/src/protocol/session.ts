@@ -3,7 +3,7 @@ import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
 import type { Clock } from '../clock.js';
 import type { InflightRecord, Qos2InboundRecord, SessionCursors, SessionRecord, SubscriptionRecord } from '../sessions/session-store.js';
 import { DeliveryCursors } from './delivery-cursors.js';
-import { OutboundFlow, type OutboundMessage, type OutboundSender } from './outbound-flow.js';
+import { OutboundFlow, type DropReason, type MessageOrigin, type OutboundFlowOptions, type OutboundMessage, type OutboundSender } from './outbound-flow.js';
 import type { LocalSubscriber, MessageRouter, ProtocolMetrics } from './ports.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { parseSharedSubscription, topicMatchesFilter } from './topics.js';
@@ -46,15 +46,15 @@ export interface SessionDeps {
  * The state of one MQTT session while this proxy holds it: subscriptions, outbound delivery, inbound QoS 2
  * flows. Built from a stored SessionRecord on resume and turned back into one when its connection leaves.
  */
-export class Session {
-  readonly subscriptions = new Map<string, ActiveSubscription>();
-  /** Inbound QoS 2 packet id → the de-duplication id its message was stored under. */
-  readonly qos2In = new Map<number, string>();
+export class Session implements OutboundFlowOptions {
+  // the two maps are made on first use: an idle session of a large fleet often has neither
+  private subscriptionMap: Map<string, ActiveSubscription> | undefined;
+  private qos2InMap: Map<number, string> | undefined;
   readonly outbound: OutboundFlow;
   /** Where offline delivery resumes, per shard. */
   cursors = new DeliveryCursors();
   /** Live messages of shards whose offline messages are replaying. */
-  readonly replayBuffer: ReplayBuffer<ActiveSubscription>;
+  private heldForReplay: ReplayBuffer<ActiveSubscription> | undefined;
   private attached = false;
 
   constructor(
@@ -62,14 +62,50 @@ export class Session {
     public expiryIntervalSeconds: number,
     private readonly deps: SessionDeps,
   ) {
-    this.outbound = new OutboundFlow({
-      inflightMax: deps.inflightMax,
-      queueMax: deps.queueMax,
-      clock: deps.clock,
-      onDrop: (reason, qos) => deps.metrics.dropped(reason, qos),
-      onSettled: (origin) => this.cursors.settled(origin.shardId, origin.sequence),
-    });
-    this.replayBuffer = new ReplayBuffer(deps.replayBufferMax);
+    this.outbound = new OutboundFlow(this); // the session is its flow's options: no object and closures per session
+  }
+
+  /** Live messages of shards whose offline messages are replaying (made at the first replay). */
+  get replayBuffer(): ReplayBuffer<ActiveSubscription> {
+    return (this.heldForReplay ??= new ReplayBuffer(this.deps.replayBufferMax));
+  }
+
+  // OutboundFlowOptions, from the proxy-wide settings
+  get inflightMax(): number {
+    return this.deps.inflightMax;
+  }
+
+  get queueMax(): number {
+    return this.deps.queueMax;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  /** OutboundFlowOptions: a message was not delivered. */
+  onDrop(reason: DropReason, qos: QoS): void {
+    this.deps.metrics.dropped(reason, qos);
+  }
+
+  /** OutboundFlowOptions: a stored message is done with; the offline cursor may move past it. */
+  onSettled(origin: MessageOrigin): void {
+    this.cursors.settled(origin.shardId, origin.sequence);
+  }
+
+  /** The subscriptions by topic filter. */
+  get subscriptions(): Map<string, ActiveSubscription> {
+    return (this.subscriptionMap ??= new Map());
+  }
+
+  /** Inbound QoS 2 packet id → the de-duplication id its message was stored under. */
+  get qos2In(): Map<number, string> {
+    return (this.qos2InMap ??= new Map());
+  }
+
+  /** The subscriptions, without making the map. */
+  private get activeSubscriptions(): Iterable<ActiveSubscription> {
+    return this.subscriptionMap?.values() ?? [];
   }
 
   /** Rebuilds a stored session. */
@@ -87,13 +123,13 @@ export class Session {
 
   /** The session as stored between connections. */
   toRecord(protocolVersion: 3 | 4 | 5): SessionRecord {
-    const qos2In: Qos2InboundRecord[] = [...this.qos2In].map(([packetId, messageId]) => ({ packetId, messageId }));
+    const qos2In: Qos2InboundRecord[] = [...(this.qos2InMap ?? [])].map(([packetId, messageId]) => ({ packetId, messageId }));
     const inflightOut: InflightRecord[] = this.outbound.snapshot();
     return {
       clientId: this.clientId,
       protocolVersion,
       expiryIntervalSeconds: this.expiryIntervalSeconds,
-      subscriptions: [...this.subscriptions.values()].map((s) => s.record),
+      subscriptions: [...this.activeSubscriptions].map((s) => s.record),
       inflightOut,
       qos2In,
       cursors: this.currentCursors(),
@@ -112,7 +148,7 @@ export class Session {
 
   /** The filters offline messages are replayed for: shared subscriptions are served by the other members. */
   replayFilters(): string[] {
-    return [...this.subscriptions.values()].filter((sub) => !sub.isShared).map((sub) => sub.key.filter);
+    return [...this.activeSubscriptions].filter((sub) => !sub.isShared).map((sub) => sub.key.filter);
   }
 
   /**
@@ -121,7 +157,7 @@ export class Session {
    */
   async resubscribe(): Promise<void> {
     this.attached = true;
-    await Promise.all([...this.subscriptions.values()].map((sub) => this.deps.router.attach(sub)));
+    await Promise.all([...this.activeSubscriptions].map((sub) => this.deps.router.attach(sub)));
   }
 
   /** Starts outbound delivery on a connection (after CONNACK): unacknowledged messages go again, then the queue. */
@@ -133,7 +169,7 @@ export class Session {
   detach(): void {
     if (!this.attached) return;
     this.attached = false;
-    for (const sub of this.subscriptions.values()) this.deps.router.detach(sub);
+    for (const sub of this.activeSubscriptions) this.deps.router.detach(sub);
     this.outbound.detach();
   }
 
@@ -156,7 +192,7 @@ export class Session {
 
   /** Removes a subscription; false when there was none [MQTT-3.10.4-?: UNSUBACK 0x11]. */
   unsubscribe(topicFilter: string): boolean {
-    const sub = this.subscriptions.get(topicFilter);
+    const sub = this.subscriptionMap?.get(topicFilter);
     if (sub === undefined) return false;
     this.subscriptions.delete(topicFilter);
     if (this.attached) this.deps.router.detach(sub);
@@ -165,7 +201,7 @@ export class Session {
 
   /** Sends a retained message found at subscribe time: always with RETAIN set [MQTT-3.3.1-8]. */
   deliverRetained(topicFilter: string, message: Message): void {
-    const sub = this.subscriptions.get(topicFilter);
+    const sub = this.subscriptionMap?.get(topicFilter);
     if (sub === undefined || (sub.leadingWildcard && message.topic.startsWith('$'))) return;
     this.push(sub, message, true);
   }
@@ -183,7 +219,7 @@ export class Session {
   deliverReplayed(messages: readonly DeliveredMessage[]): void {
     for (const message of messages) {
       if (message.sequence !== undefined && this.cursors.isInflight(message.shardId, message.sequence)) continue; // re-sent with DUP
-      for (const sub of this.subscriptions.values()) {
+      for (const sub of this.activeSubscriptions) {
         if (!sub.isShared && topicMatchesFilter(message.topic, sub.key.filter)) this.deliverTo(sub, message);
       }
     }
@@ -192,7 +228,7 @@ export class Session {
   /** A shard's replay read everything through `sequence`: the live messages held after it go out, then live delivery. */
   finishReplay(shardId: string, sequence: number): void {
     for (const [sub, message] of this.replayBuffer.release(shardId)) {
-      if ((message.sequence ?? 0) > sequence && this.subscriptions.get(sub.record.topicFilter) === sub) this.deliverTo(sub, message);
+      if ((message.sequence ?? 0) > sequence && this.subscriptionMap?.get(sub.record.topicFilter) === sub) this.deliverTo(sub, message);
     }
     this.cursors.replayedThrough(shardId, sequence);
     this.cursors.endReplay(shardId);

@@ -1,9 +1,9 @@
 import { ProtocolError } from '../errors.js';
 import { ReasonCode } from './reason-codes.js';
 
-/** Topic aliases the client set on its PUBLISHes (MQTT 5 §3.3.2.3.4); one map per connection. */
+/** Topic aliases the client set on its PUBLISHes (MQTT 5 §3.3.2.3.4); a map per connection, made at the first alias. */
 export class InboundTopicAliases {
-  private readonly topics = new Map<number, string>();
+  private topics: Map<number, string> | undefined;
 
   /** @param maximum the Topic Alias Maximum this server announced in CONNACK. */
   constructor(private readonly maximum: number) {}
@@ -23,14 +23,17 @@ export class InboundTopicAliases {
       throw new ProtocolError(ReasonCode.TopicAliasInvalid, `topic alias ${alias} outside 1..${this.maximum}`);
     }
     if (topic !== '') {
-      this.topics.set(alias, topic);
+      (this.topics ??= new Map()).set(alias, topic);
       return topic;
     }
-    const known = this.topics.get(alias);
+    const known = this.topics?.get(alias);
     if (known === undefined) throw new ProtocolError(ReasonCode.ProtocolError, `topic alias ${alias} was never set`);
     return known;
   }
 }
+
+/** For connections that may set no alias (v3, or a Topic Alias Maximum of 0): it never records one, so one serves all. */
+export const NO_INBOUND_ALIASES = new InboundTopicAliases(0);
 
 /** What to put on an outbound PUBLISH: the topic (possibly empty) and the alias, if any. */
 export interface AliasedTopic {
@@ -44,7 +47,8 @@ export interface AliasedTopic {
  * could not be written is taken back with `undo`, so the client never sees an alias it was not told about.
  */
 export class OutboundTopicAliases {
-  private readonly aliases = new Map<string, number>();
+  /** Made at the first alias (never for a client that allows none). */
+  private aliases: Map<string, number> | undefined;
 
   /** @param maximum the client's Topic Alias Maximum from CONNECT (0 = no aliases) [MQTT-3.3.2-10]. */
   constructor(private readonly maximum: number) {}
@@ -52,16 +56,17 @@ export class OutboundTopicAliases {
   /** Chooses what to send for a topic. */
   apply(topic: string): AliasedTopic {
     if (this.maximum === 0) return { topic };
-    const known = this.aliases.get(topic);
+    const aliases = (this.aliases ??= new Map<string, number>());
+    const known = aliases.get(topic);
     if (known !== undefined) return { topic: '', alias: known };
-    if (this.aliases.size >= this.maximum) return { topic };
-    const alias = this.aliases.size + 1;
-    this.aliases.set(topic, alias);
+    if (aliases.size >= this.maximum) return { topic };
+    const alias = aliases.size + 1;
+    aliases.set(topic, alias);
     return { topic, alias };
   }
 
   /** Takes back the assignment `apply` just made for `topic` (only the most recent one can be taken back). */
   undo(topic: string): void {
-    if (this.aliases.get(topic) === this.aliases.size) this.aliases.delete(topic);
+    if (this.aliases !== undefined && this.aliases.get(topic) === this.aliases.size) this.aliases.delete(topic);
   }
 }

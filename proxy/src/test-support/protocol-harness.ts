@@ -16,6 +16,7 @@ import { ConnectAdmission } from '../protocol/connect-admission.js';
 import { Connection } from '../protocol/connection.js';
 import type { Admission, ProxyContext } from '../protocol/context.js';
 import { CursorFlusher } from '../protocol/cursor-flusher.js';
+import { DeadlineQueue } from '../protocol/deadline-queue.js';
 import { noMetrics, type ProtocolMetrics } from '../protocol/ports.js';
 import { ConnectRateLimiter } from '../protocol/connect-rate-limit.js';
 import type { ListenerSecurity } from '../auth/listener-security.js';
@@ -219,6 +220,7 @@ export class ProtocolHarness {
       takeover,
       offline: config.offline,
       cursorFlusher: new CursorFlusher(this.sessions, 0, silentLogger()),
+      deadlines: new DeadlineQueue(),
       admission: options.admission ?? ((): Admission => 'accept'),
       connectAdmission: new ConnectAdmission(options.connectAdmission ?? config.connectAdmission),
       nextMessageId: createMessageIds(),

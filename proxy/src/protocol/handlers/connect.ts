@@ -12,7 +12,7 @@ import { PublishSender } from '../publish-sender.js';
 import { ReasonCode } from '../reason-codes.js';
 import { Session } from '../session.js';
 import { beginOfflineReplay, replayOffline } from '../offline-replay.js';
-import { InboundTopicAliases } from '../topic-aliases.js';
+import { InboundTopicAliases, NO_INBOUND_ALIASES } from '../topic-aliases.js';
 import { validateTopicName } from '../topics.js';
 import { refuseAboveConnectRate } from '../connect-rate-limit.js';
 import { forwardedProperties } from './publish.js';
@@ -159,7 +159,8 @@ function applyNegotiated(client: ClientHandler, packet: IConnectPacket, negotiat
   client.keepaliveMs = negotiated.keepaliveSeconds * 1000;
   client.persistent = negotiated.sessionExpirySeconds > 0;
   client.problemInformation = packet.properties?.requestProblemInformation !== false;
-  client.inboundAliases = new InboundTopicAliases(client.isV5 ? ctx.limits.topicAliasMaximum : 0);
+  const aliasMaximum = client.isV5 ? ctx.limits.topicAliasMaximum : 0;
+  client.inboundAliases = aliasMaximum > 0 ? new InboundTopicAliases(aliasMaximum) : NO_INBOUND_ALIASES;
   conn.maxOutboundPacketBytes = packet.properties?.maximumPacketSize ?? Number.MAX_SAFE_INTEGER;
 }
 
