@@ -1,6 +1,6 @@
 // Wills and session expiry through a local fleet of 2 proxies with Redis: a will is armed in the shared store at
 // CONNECT, so it fires after its delay even when the proxy holding the connection is SIGKILLed (the other proxy
-// takes the dead one's sessions once its heartbeat is older than proxyLivenessMs, 3 s by default); a session
+// takes the dead one's sessions once its heartbeat is older than proxyLivenessMs, 3 s here, 15 s by default); a session
 // resumed within the delay gets no will; a session whose proxy died expires and is counted; a normal DISCONNECT
 // leaves no will behind, DISCONNECT 0x04 publishes it.
 import { execFile } from 'node:child_process';
@@ -61,7 +61,7 @@ describe('wills and session expiry through a local fleet with Redis', () => {
     return (await run('redis-cli', ['-p', String(port), ...args])).stdout.trim();
   };
   beforeAll(async () => {
-    fleet = await startTestFleet(2, 2);
+    fleet = await startTestFleet(2, 2, { proxyConfig: { expiry: { proxyLivenessMs: 3_000 } } });
   }, 120_000);
   afterAll(async () => fleet.stop(), 60_000);
 

@@ -141,7 +141,7 @@ const Expiry = z.strictObject({
    * Each poll is the proxy's heartbeat; a proxy not heard from for this long is taken for dead by another, which
    * orphans its connected sessions (expiry starts, wills fire after their delay). Keep it several poll intervals.
    */
-  proxyLivenessMs: z.int().min(500).max(600_000).default(3_000),
+  proxyLivenessMs: z.int().min(500).max(600_000).default(15_000),
 });
 
 /** Protocol limits; see docs/security.md for how they compare with EMQX and Mosquitto. */
