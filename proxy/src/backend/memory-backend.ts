@@ -77,7 +77,12 @@ export class MemoryBackend implements MessageBackend {
     const messages = after.slice(0, request.limit);
     const end = messages.length === after.length;
     const readThrough = end ? Math.max(request.afterSequence, this.sequence) : (messages.at(-1)?.sequence ?? request.afterSequence);
-    return Promise.resolve({ messages, readThrough, end, firstSequence: this.firstSequence });
+    return Promise.resolve({ messages, readThrough, end });
+  }
+
+  firstStoredSequence(_shardId?: string): Promise<number> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return Promise.resolve(this.firstSequence);
   }
 
   storedShards(_filters?: readonly string[]): readonly string[] {

@@ -44,8 +44,6 @@ export interface StoredBatch {
   readonly readThrough: number;
   /** The read reached the end of the stream: every matching message stored so far was returned. */
   readonly end: boolean;
-  /** The stream's first sequence: when it is above `afterSequence + 1`, retention removed what the reader may have owed. */
-  readonly firstSequence: number;
 }
 
 /**
@@ -80,6 +78,12 @@ export interface MessageBackend {
    * per-session server state (no consumer). Rejects with `BackendUnavailableError` when the shard cannot be read.
    */
   readStored(request: StoredReadRequest): Promise<StoredBatch>;
+
+  /**
+   * The first sequence the shard's stream still holds: a reader whose cursor is below it minus one lost what
+   * retention removed. Ask it before reading, so what is removed meanwhile reads as missing, not as never there.
+   */
+  firstStoredSequence(shardId: string): Promise<number>;
 
   /** The shards that may hold stored messages matching these filters: the current ring's, and the previous one's during a transition. */
   storedShards(filters: readonly string[]): readonly string[];

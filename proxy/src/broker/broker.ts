@@ -67,6 +67,10 @@ export class Broker implements MessageRouter {
     return this.backend.readStored(request);
   }
 
+  firstStoredSequence(shardId: string): Promise<number> {
+    return this.backend.firstStoredSequence(shardId);
+  }
+
   storedShards(filters: readonly string[]): readonly string[] {
     return this.backend.storedShards(filters);
   }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { DeliveryCursors } from './delivery-cursors.js';
-import { ReplayBuffer } from './replay-buffer.js';
 
 const none = (): undefined => undefined;
 
@@ -66,27 +65,5 @@ describe('DeliveryCursors', () => {
       cursors.settled('s1', seq);
     }
     expect(cursors.snapshot(() => 100_000)).toEqual({ s1: 100_000 });
-  });
-});
-
-describe('ReplayBuffer', () => {
-  const message = (sequence: number) => ({ topic: 't', payload: new Uint8Array(), qos: 1 as const, retain: false, shardId: 's', sequence });
-
-  it('releases what it held in order, once', () => {
-    const buffer = new ReplayBuffer<string>(10);
-    buffer.hold('s', 'a', message(1));
-    buffer.hold('s', 'b', message(2));
-    expect(buffer.release('s').map(([sub, m]) => `${sub}${m.sequence}`)).toEqual(['a1', 'b2']);
-    expect(buffer.release('s')).toEqual([]);
-  });
-
-  it('past its bound lets everything go and says so once, so the replay reads on', () => {
-    const buffer = new ReplayBuffer<string>(2);
-    for (let seq = 1; seq <= 3; seq++) buffer.hold('s', 'a', message(seq));
-    expect(buffer.release('s')).toEqual([]);
-    expect(buffer.takeOverflow('s')).toBe(true);
-    expect(buffer.takeOverflow('s')).toBe(false);
-    buffer.hold('s', 'a', message(4));
-    expect(buffer.release('s')).toHaveLength(1);
   });
 });

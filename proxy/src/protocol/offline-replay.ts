@@ -39,6 +39,14 @@ export async function replayOffline(session: Session, shards: readonly string[],
   await Promise.all(shards.map((shardId) => replayShard(session, shardId, filters, deps)));
 }
 
+/** A cursor behind what retention kept is a gap: logged and counted, never silent. */
+function checkRetention(session: Session, shardId: string, cursor: number, firstSequence: number, deps: ReplayDeps): void {
+  if (firstSequence <= cursor + 1) return;
+  const missed = firstSequence - cursor - 1;
+  deps.metrics.offlineGap(missed);
+  deps.log.warn({ clientId: session.clientId, shardId, cursor, firstSequence, missed }, 'offline messages lost to retention');
+}
+
 async function replayShard(session: Session, shardId: string, filters: readonly string[], deps: ReplayDeps): Promise<void> {
   let after = session.cursors.storedCursor(shardId) ?? 0;
   let checkedRetention = false;
@@ -48,6 +56,9 @@ async function replayShard(session: Session, shardId: string, filters: readonly 
     if (!session.isAttached()) return;
     let batch;
     try {
+      // the first sequence once, before the first read: what retention removes meanwhile reads as missing
+      if (!checkedRetention) checkRetention(session, shardId, after, await deps.router.firstStoredSequence(shardId), deps);
+      checkedRetention = true;
       batch = await deps.router.readStored({ shardId, filters, afterSequence: after, limit: deps.batchSize });
     } catch (err: unknown) {
       if (!(err instanceof BackendUnavailableError)) throw err;
@@ -56,14 +67,6 @@ async function replayShard(session: Session, shardId: string, filters: readonly 
       continue;
     }
     if (!session.isAttached()) return;
-    if (!checkedRetention) {
-      checkedRetention = true;
-      if (batch.firstSequence > after + 1) {
-        const missed = batch.firstSequence - after - 1;
-        deps.metrics.offlineGap(missed);
-        deps.log.warn({ clientId: session.clientId, shardId, cursor: after, firstSequence: batch.firstSequence, missed }, 'offline messages lost to retention');
-      }
-    }
     session.deliverReplayed(batch.messages);
     replayed += batch.messages.length;
     after = batch.readThrough;

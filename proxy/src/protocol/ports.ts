@@ -26,6 +26,8 @@ export interface MessageRouter {
   readRetained(filter: string): Promise<readonly Message[]>;
   /** Stored messages of one shard after a sequence (offline delivery); see MessageBackend.readStored. */
   readStored(request: StoredReadRequest): Promise<StoredBatch>;
+  /** The first sequence a shard's stream still holds; see MessageBackend.firstStoredSequence. */
+  firstStoredSequence(shardId: string): Promise<number>;
   /** The shards whose stored messages may match these filters. */
   storedShards(filters: readonly string[]): readonly string[];
   /** Where a new subscription's offline cursor starts on a shard; see MessageBackend.sequenceFloor. */

@@ -1,11 +1,11 @@
 import type { InterestKey } from '../backend/message-backend.js';
 import type { DeliveredMessage, Message, QoS } from '../backend/message.js';
+import { ReplayBuffer } from '../backend/replay-buffer.js';
 import type { Clock } from '../clock.js';
 import type { InflightRecord, Qos2InboundRecord, SessionCursors, SessionRecord, SubscriptionRecord } from '../sessions/session-store.js';
 import { DeliveryCursors } from './delivery-cursors.js';
 import { OutboundFlow, type DropReason, type MessageOrigin, type OutboundFlowOptions, type OutboundMessage, type OutboundSender } from './outbound-flow.js';
 import type { LocalSubscriber, MessageRouter, ProtocolMetrics } from './ports.js';
-import { ReplayBuffer } from './replay-buffer.js';
 import { parseSharedSubscription, topicMatchesFilter } from './topics.js';
 
 /** One subscription of a live session, registered with the router while the session is connected. */
@@ -227,8 +227,8 @@ export class Session implements OutboundFlowOptions {
 
   /** A shard's replay read everything through `sequence`: the live messages held after it go out, then live delivery. */
   finishReplay(shardId: string, sequence: number): void {
-    for (const [sub, message] of this.replayBuffer.release(shardId)) {
-      if ((message.sequence ?? 0) > sequence && this.subscriptionMap?.get(sub.record.topicFilter) === sub) this.deliverTo(sub, message);
+    for (const [sub, message] of this.replayBuffer.release(shardId, sequence)) {
+      if (this.subscriptionMap?.get(sub.record.topicFilter) === sub) this.deliverTo(sub, message);
     }
     this.cursors.replayedThrough(shardId, sequence);
     this.cursors.endReplay(shardId);

@@ -73,6 +73,10 @@ export class GatedBackend implements MessageBackend {
     return this.memory.readStored(request);
   }
 
+  firstStoredSequence(shardId: string): Promise<number> {
+    return this.memory.firstStoredSequence(shardId);
+  }
+
   storedShards(filters: readonly string[]): readonly string[] {
     return this.memory.storedShards(filters);
   }

@@ -5,7 +5,8 @@
 // arrive meanwhile and releasing them in order once the interest caught up. While a shard is repaired, the
 // sequence it reports as delivered stays at the drop, so no session cursor moves past a message not yet delivered.
 import type { DeliveredMessage } from '../message.js';
-import type { DeliveryHandler, InterestKey, StoredBatch } from '../message-backend.js';
+import { interestId, type DeliveryHandler, type InterestKey, type StoredBatch } from '../message-backend.js';
+import { ReplayBuffer } from '../replay-buffer.js';
 
 /** One interest as the repair sees it. */
 export interface RepairTarget {
@@ -16,7 +17,7 @@ export interface RepairTarget {
 
 export interface GapRepairDeps {
   /** Reads stored messages of a shard matching one filter after a sequence. */
-  read(shardId: string, filter: string, afterSequence: number): Promise<Omit<StoredBatch, 'firstSequence'>>;
+  read(shardId: string, filter: string, afterSequence: number): Promise<StoredBatch>;
   /** The largest sequence delivered from a shard so far (undefined: none). */
   deliveredThrough(shardId: string): number | undefined;
   /** Stops / restarts reporting delivered sequences of a shard (see the module comment). */
@@ -29,15 +30,12 @@ export interface GapRepairDeps {
   readonly holdMax: number;
 }
 
-interface Held {
-  messages: DeliveredMessage[];
-  overflowed: boolean;
-}
-
 interface Repair {
   readonly from: number;
-  /** Interests still being repaired, with what arrived live for them meanwhile. */
-  readonly pending: Map<RepairTarget, Held>;
+  /** Interests still being repaired. */
+  readonly pending: Set<RepairTarget>;
+  /** What arrived live for them meanwhile, by interest id. */
+  readonly held: ReplayBuffer<RepairTarget>;
   running: boolean;
 }
 
@@ -52,8 +50,7 @@ export class GapRepair {
     const from = this.deps.deliveredThrough(shardId);
     if (from === undefined) return; // nothing delivered from it yet: nothing to fill in
     this.deps.freeze(shardId, from);
-    const pending = new Map(targets.map((t): [RepairTarget, Held] => [t, { messages: [], overflowed: false }]));
-    this.repairs.set(shardId, { from, pending, running: false });
+    this.repairs.set(shardId, { from, pending: new Set(targets), held: new ReplayBuffer(this.deps.holdMax), running: false });
   }
 
   /** The shard is connected again: repair every interest that was waiting. */
@@ -66,19 +63,17 @@ export class GapRepair {
 
   /** Whether a live message must wait behind the repair (and holds it if so). */
   hold(target: RepairTarget, message: DeliveredMessage): boolean {
-    const held = this.repairs.get(message.shardId)?.pending.get(target);
-    if (held === undefined || message.sequence === undefined) return false;
-    if (held.overflowed) return true;
-    if (held.messages.length >= this.deps.holdMax) {
-      held.messages = [];
-      held.overflowed = true;
-    } else held.messages.push(message);
+    const repair = this.repairs.get(message.shardId);
+    if (repair?.pending.has(target) !== true || message.sequence === undefined) return false;
+    repair.held.hold(interestId(target.key), target, message);
     return true;
   }
 
   /** An interest went away: nothing more to repair for it. */
   forget(target: RepairTarget): void {
-    for (const repair of this.repairs.values()) repair.pending.delete(target);
+    for (const repair of this.repairs.values()) {
+      if (repair.pending.delete(target)) repair.held.release(interestId(target.key), Number.POSITIVE_INFINITY);
+    }
   }
 
   /** Shards being repaired. */
@@ -87,9 +82,9 @@ export class GapRepair {
   }
 
   private async run(shardId: string, repair: Repair): Promise<void> {
-    for (const [target, held] of [...repair.pending]) {
+    for (const target of [...repair.pending]) {
       if (!repair.pending.has(target)) continue; // removed meanwhile
-      const done = await this.repairInterest(shardId, repair.from, target, held);
+      const done = await this.repairInterest(shardId, repair, target);
       if (!done) return; // the shard dropped again: retried when it is back
       repair.pending.delete(target);
     }
@@ -98,27 +93,25 @@ export class GapRepair {
   }
 
   /** Fills in one interest; false when the shard could not be read (the repair then waits for the next resume). */
-  private async repairInterest(shardId: string, from: number, target: RepairTarget, held: Held): Promise<boolean> {
-    let after = from;
+  private async repairInterest(shardId: string, repair: Repair, target: RepairTarget): Promise<boolean> {
+    const id = interestId(target.key);
+    let after = repair.from;
     for (;;) {
-      let batch: Omit<StoredBatch, 'firstSequence'>;
+      let batch: StoredBatch;
       try {
         batch = await this.deps.read(shardId, target.key.filter, after);
       } catch (err: unknown) {
         this.deps.log.warn({ err, shardId, filter: target.key.filter }, 'gap after a shard reconnect not read yet; retrying');
-        const repair = this.repairs.get(shardId);
-        if (repair !== undefined) repair.running = false;
+        repair.running = false;
         setTimeout(() => this.resumed(shardId), this.deps.retryMs).unref();
         return false;
       }
       for (const message of batch.messages) target.deliver(message);
       after = batch.readThrough;
-      if (!batch.end) continue;
-      if (!held.overflowed) break;
-      held.overflowed = false; // what was let go is in the stream: read on
+      // what was let go is in the stream: read on
+      if (batch.end && !repair.held.takeOverflow(id)) break;
     }
-    for (const message of held.messages) if ((message.sequence ?? 0) > after) target.deliver(message);
-    held.messages = [];
+    for (const [, message] of repair.held.release(id, after)) target.deliver(message);
     return true;
   }
 }

@@ -219,6 +219,10 @@ export class NatsBackend implements MessageBackend {
     return this.stored.readStored(request);
   }
 
+  firstStoredSequence(shardId: string): Promise<number> {
+    return this.stored.firstStoredSequence(shardId);
+  }
+
   storedShards(filters: readonly string[]): readonly string[] {
     return this.stored.storedShards(filters);
   }

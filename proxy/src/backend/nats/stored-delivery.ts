@@ -31,11 +31,12 @@ export class StoredDelivery {
   private readonly gaps: GapRepair;
   /** Every interest, by id, as the gap repair hands it messages. */
   private readonly targets = new Map<string, RepairTarget>();
+  private readonly nowMs = (): number => this.deps.clock.now();
 
   constructor(private readonly deps: StoredDeliveryDeps) {
     this.sequences = new ShardSequences(() => deps.clock.now());
     this.gaps = new GapRepair({
-      read: (shardId, filter, afterSequence) => this.readGap(shardId, filter, afterSequence),
+      read: (shardId, filter, afterSequence) => this.readMatching({ shardId, filters: [filter], afterSequence, limit: GAP_BATCH }),
       deliveredThrough: (shardId) => this.sequences.deliveredThrough(shardId),
       freeze: (shardId, at) => this.sequences.freeze(shardId, at),
       thaw: (shardId) => this.sequences.thaw(shardId),
@@ -85,18 +86,19 @@ export class StoredDelivery {
   }
 
   async readStored(request: StoredReadRequest): Promise<StoredBatch> {
-    const { shardId } = request;
-    const deadlineMs = this.deps.clock.now() + this.deps.readTimeoutMs;
-    const nowMs = (): number => this.deps.clock.now();
+    try {
+      return await this.readMatching(request);
+    } catch (error) {
+      throw unavailable(request.shardId, 'reading stored messages', error);
+    }
+  }
+
+  async firstStoredSequence(shardId: string): Promise<number> {
     try {
       const link = this.deps.connectedLink(shardId);
-      const jsm = await withDeadline(link.jsm(), deadlineMs, nowMs);
-      // the first sequence is asked before reading: what retention removes meanwhile is read as missing, not lost silently
-      const firstSequence = await withDeadline(this.sequences.firstSequence(shardId, () => link.jsm()), deadlineMs, nowMs);
-      const read = await readStoredMessages(jsm, { ...request, deadlineMs, nowMs });
-      return { ...read, firstSequence };
+      return await withDeadline(this.sequences.firstSequence(shardId, () => link.jsm()), this.nowMs() + this.deps.readTimeoutMs, this.nowMs);
     } catch (error) {
-      throw unavailable(shardId, 'reading stored messages', error);
+      throw unavailable(shardId, 'reading the first sequence', error);
     }
   }
 
@@ -118,11 +120,11 @@ export class StoredDelivery {
     return this.sequences.deliveredThrough(shardId);
   }
 
-  private async readGap(shardId: string, filter: string, afterSequence: number): Promise<Omit<StoredBatch, 'firstSequence'>> {
-    const deadlineMs = this.deps.clock.now() + this.deps.readTimeoutMs;
-    const nowMs = (): number => this.deps.clock.now();
-    const jsm = await withDeadline(this.deps.connectedLink(shardId).jsm(), deadlineMs, nowMs);
-    return readStoredMessages(jsm, { shardId, filters: [filter], afterSequence, limit: GAP_BATCH, deadlineMs, nowMs });
+  /** The stored messages a request matches, read on the shard's connection within the read timeout. */
+  private async readMatching(request: StoredReadRequest): Promise<StoredBatch> {
+    const deadlineMs = this.nowMs() + this.deps.readTimeoutMs;
+    const jsm = await withDeadline(this.deps.connectedLink(request.shardId).jsm(), deadlineMs, this.nowMs);
+    return readStoredMessages(jsm, { ...request, deadlineMs, nowMs: this.nowMs });
   }
 }
 

@@ -56,7 +56,7 @@ function toDelivered(stored: StoredMsg, shardId: string): DeliveredMessage | und
 }
 
 /** Reads the stored messages matching `filters` after `afterSequence` (see the module comment). */
-export async function readStoredMessages(jsm: JetStreamManager, read: StoredRead): Promise<Omit<StoredBatch, 'firstSequence'>> {
+export async function readStoredMessages(jsm: JetStreamManager, read: StoredRead): Promise<StoredBatch> {
   const subjects = storedSubjectsOf(read.filters);
   const batches = await withDeadline(Promise.all(subjects.map((subject) => readSubject(jsm, subject, read))), read.deadlineMs, read.nowMs);
   const through = Math.min(...batches.map((b) => b.completeThrough));
