@@ -2,15 +2,11 @@
 // channel): opens its share of idle connections with an IdlePool, reports its counts every second, and closes
 // them when told to, when the parent goes away, or after the bound it was given. One process holds fewer than
 // 20,000 sockets (the machine's file-descriptor limit), so the benchmark forks several.
-import { IdlePool, type IdlePoolCounts, type IdleTarget } from './idle-pool.js';
+import { IdlePool, type IdlePoolCounts, type IdlePoolOptions } from './idle-pool.js';
 
-export interface IdleWorkerTask {
-  readonly targets: readonly IdleTarget[];
-  readonly sourceAddresses: readonly string[];
+/** The pool's options (it is built from them), and how many connections to hold for how long. */
+export interface IdleWorkerTask extends Omit<IdlePoolOptions, 'connectTimeoutMs'> {
   readonly connections: number;
-  readonly clientIdPrefix: string;
-  readonly keepaliveSeconds: number;
-  readonly concurrency: number;
   /** The worker closes its connections and exits after this long, whatever the parent does. */
   readonly maxSeconds: number;
 }
