@@ -193,14 +193,7 @@ export class ShoalProxy {
       log,
       clock: this.clock,
       metrics: {
-        publishCompleted: (shard, qos, outcome, seconds) => {
-          if (outcome !== 'ok') {
-            metrics.shardPublishFailures.inc({ shard, outcome });
-            return;
-          }
-          metrics.shardPublished.inc({ shard });
-          if (qos > 0) metrics.jetstreamPublishSeconds.observe({ shard }, seconds);
-        },
+        publishCompleted: (shard, qos, outcome, seconds) => metrics.shardPublish(shard, qos, outcome, seconds),
       },
       ...(streams === undefined ? {} : { streams }),
     });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BucketHistogram, CounterTally } from './tallies.js';
 import type { AclAction } from '../auth/acl.js';
 import type { AuthFailureReason } from '../auth/authenticators.js';
 import type { QoS } from '../backend/message.js';
@@ -7,6 +8,9 @@ import type { DropReason } from '../protocol/outbound-flow.js';
 import type { ConnectAdmissionMetrics } from '../protocol/connect-admission.js';
 import type { ConnectResult, ProtocolMetrics } from '../protocol/ports.js';
 import type { ExpiryMetrics } from '../sessions/expiry-poller.js';
+
+/** The `qos` label of each QoS, made once. */
+const QOS_LABEL = ['0', '1', '2'] as const;
 
 /** State of one shard connection, as the shard_connected gauge reports it. */
 export type ShardConnectionState = 'connected' | 'reconnecting' | 'closed';
@@ -24,17 +28,18 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmi
     labelNames: ['result'],
     registers: [this.registry],
   });
-  private readonly packets = new Counter({
+  // Counted on every packet or message: plain numbers until a scrape (tallies.ts)
+  private readonly packets = new CounterTally({
     name: 'shoal_proxy_packets_received_total',
     help: 'MQTT packets received by type.',
-    labelNames: ['type'],
-    registers: [this.registry],
+    labelName: 'type',
+    registry: this.registry,
   });
-  private readonly publishedTotal = new Counter({
+  private readonly publishedTotal = new CounterTally({
     name: 'shoal_proxy_messages_published_total',
     help: 'Messages accepted from clients by QoS.',
-    labelNames: ['qos'],
-    registers: [this.registry],
+    labelName: 'qos',
+    registry: this.registry,
   });
   private readonly publishFailures = new Counter({
     name: 'shoal_proxy_publish_failures_total',
@@ -42,11 +47,11 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmi
     labelNames: ['qos'],
     registers: [this.registry],
   });
-  private readonly deliveredTotal = new Counter({
+  private readonly deliveredTotal = new CounterTally({
     name: 'shoal_proxy_messages_delivered_total',
     help: 'Messages handed to subscribers by QoS.',
-    labelNames: ['qos'],
-    registers: [this.registry],
+    labelName: 'qos',
+    registry: this.registry,
   });
   private readonly droppedTotal = new Counter({
     name: 'shoal_proxy_messages_dropped_total',
@@ -69,22 +74,22 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmi
     help: 'Stream sequences a resumed session skipped because retention removed them (an upper bound of its lost messages).',
     registers: [this.registry],
   });
-  private readonly bytesReceived = new Counter({ name: 'shoal_proxy_received_bytes_total', help: 'Bytes read from clients.', registers: [this.registry] });
-  private readonly bytesSent = new Counter({ name: 'shoal_proxy_sent_bytes_total', help: 'Bytes written to clients.', registers: [this.registry] });
+  private readonly bytesReceived = new CounterTally({ name: 'shoal_proxy_received_bytes_total', help: 'Bytes read from clients.', registry: this.registry });
+  private readonly bytesSent = new CounterTally({ name: 'shoal_proxy_sent_bytes_total', help: 'Bytes written to clients.', registry: this.registry });
   /** JetStream publish round trip for QoS ≥ 1 messages. */
-  readonly jetstreamPublishSeconds = new Histogram({
-    name: 'shoal_proxy_jetstream_publish_seconds',
-    help: 'Time from a QoS >= 1 publish to its JetStream acknowledgement.',
-    labelNames: ['shard'],
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
+  private readonly jetstreamPublishSeconds = new BucketHistogram(
+    'shoal_proxy_jetstream_publish_seconds',
+    'Time from a QoS >= 1 publish to its JetStream acknowledgement.',
+    'shard',
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    this.registry,
+  );
   /** Messages published to each shard. */
-  readonly shardPublished = new Counter({
+  private readonly shardPublished = new CounterTally({
     name: 'shoal_proxy_shard_published_total',
     help: 'Messages published to each shard.',
-    labelNames: ['shard'],
-    registers: [this.registry],
+    labelName: 'shard',
+    registry: this.registry,
   });
   private readonly shardConnected = new Gauge({
     name: 'shoal_proxy_shard_connected',
@@ -128,7 +133,7 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmi
     registers: [this.registry],
   });
   /** Publishes to a shard that did not take them: `failed` (QoS ≥ 1, the client is told) or `dropped` (QoS 0, shard down). */
-  readonly shardPublishFailures = new Counter({
+  private readonly shardPublishFailures = new Counter({
     name: 'shoal_proxy_shard_publish_failures_total',
     help: 'Publishes a shard did not take, by shard and outcome (failed: QoS >= 1 refused or closed; dropped: QoS 0 to a shard that is down).',
     labelNames: ['shard', 'outcome'],
@@ -172,16 +177,16 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmi
     this.connects.inc({ result });
   }
   packetReceived(type: string): void {
-    this.packets.inc({ type });
+    this.packets.add(type);
   }
   published(qos: QoS): void {
-    this.publishedTotal.inc({ qos });
+    this.publishedTotal.add(QOS_LABEL[qos]);
   }
   publishFailed(qos: QoS): void {
     this.publishFailures.inc({ qos });
   }
   delivered(qos: QoS): void {
-    this.deliveredTotal.inc({ qos });
+    this.deliveredTotal.add(QOS_LABEL[qos]);
   }
   dropped(reason: DropReason, qos: QoS): void {
     this.droppedTotal.inc({ reason, qos });
@@ -191,6 +196,18 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmi
   }
   bytesOut(bytes: number): void {
     this.bytesSent.inc(bytes);
+  }
+  /**
+   * A publish to a shard ended: counted per shard, its JetStream round trip observed for QoS ≥ 1 (`seconds`), or
+   * counted as a failure (`failed`: the client is told; `dropped`: QoS 0 to a shard that is down).
+   */
+  shardPublish(shard: string, qos: QoS, outcome: 'ok' | 'failed' | 'dropped', seconds: number): void {
+    if (outcome !== 'ok') {
+      this.shardPublishFailures.inc({ shard, outcome });
+      return;
+    }
+    this.shardPublished.add(shard);
+    if (qos > 0) this.jetstreamPublishSeconds.observe(shard, seconds);
   }
   offlineReplayed(count: number): void {
     this.offlineReplayedTotal.inc(count);
