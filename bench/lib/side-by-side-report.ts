@@ -70,7 +70,13 @@ function connectionGoals(get: Lookup): Goal[] {
   const idle = get('idle-connections', 'shoal')?.idle;
   const connect = get('connect-rate', 'shoal')?.connect;
   return [
-    { goal: 'idle RSS per connection on a proxy ≤ 6 KiB', measured: `${cell(idle?.kibPerConnection)} KiB over ${cell(idle?.connections)} connections`, met: check(idle?.kibPerConnection, (v) => v <= 6) },
+    {
+      // Judged on what one more connection costs a running proxy (the second half of the connections); the figures
+      // that include a fresh process's fixed costs are shown too
+      goal: 'idle RSS per connection on a proxy ≤ 6 KiB',
+      measured: `${cell(idle?.marginalKibPerConnection)} KiB per added connection (second half of ${cell(idle?.connections)}); from a fresh proxy ${cell(idle?.kibPerConnection)} KiB 3 s after, ${cell(idle?.settled?.kibPerConnection)} KiB once settled (${cell(idle?.settled?.seconds)} s)`,
+      met: check(idle?.marginalKibPerConnection, (v) => v <= 6),
+    },
     { goal: 'CONNECT rate with sessions ≥ 3,000/s per proxy', measured: `${cell(connect?.connacksPerSecond)}/s (one proxy, ${cell(connect?.failed)} failed)`, met: check(connect?.connacksPerSecond, (v) => v >= 3_000) },
   ];
 }
@@ -85,8 +91,9 @@ const table = (title: string, header: string[], rows: string[][]): string[] => [
 ];
 
 function idleTable(results: ReadonlyMap<string, SystemResult>): string[] {
-  return table('Idle connections', ['system', 'connections', 'failed', 'RSS of the connection holders before → after (MiB)', 'KiB per connection', 'whole system KiB per connection'],
-    [...results.values()].map((r) => [r.system, cell(r.idle?.connections), cell(r.idle?.failed), `${cell(r.idle?.rssBeforeMiB)} → ${cell(r.idle?.rssAfterMiB)}`, cell(r.idle?.kibPerConnection), cell(r.idle?.systemKibPerConnection)]));
+  return table('Idle connections', ['system', 'connections', 'failed', 'RSS of the connection holders before → after (MiB)', 'KiB per added connection (second half)', 'KiB per connection from fresh, 3 s after', 'the same once settled (after s)', 'whole system KiB per connection from fresh'],
+    [...results.values()].map((r) => [r.system, cell(r.idle?.connections), cell(r.idle?.failed), `${cell(r.idle?.rssBeforeMiB)} → ${cell(r.idle?.rssAfterMiB)}`, cell(r.idle?.marginalKibPerConnection), cell(r.idle?.kibPerConnection),
+      `${cell(r.idle?.settled?.kibPerConnection)} (${cell(r.idle?.settled?.seconds)})`, cell(r.idle?.systemKibPerConnection)]));
 }
 
 function connectTable(results: ReadonlyMap<string, SystemResult>): string[] {

@@ -40,6 +40,13 @@ export interface IdleResult {
   rssBeforeMiB: number;
   rssAfterMiB: number;
   kibPerConnection: number;
+  /**
+   * What one more connection costs a running holder: the RSS added by the second half of the connections (read
+   * 3 s after each half), per connection. The first half pays the fixed costs of a fresh process (V8's young
+   * generation grows to its maximum, 2 × 16 MiB per proxy, code is compiled), which `kibPerConnection` spreads over
+   * the connections; a proxy holding devices for days pays them once.
+   */
+  marginalKibPerConnection?: number;
   /** The same over every process of the system (the fleet: proxies, shards, Redis). */
   systemKibPerConnection: number;
   /**
@@ -189,8 +196,14 @@ const idle: ScenarioDefinition['run'] = async (target, settings) => {
     concurrency: 100,
   });
   try {
-    await pool.open(settings.idleConnections);
-    await new Promise((done) => setTimeout(done, settings.idleSettleMs)); // let the servers finish the CONNECT work
+    const pause = (): Promise<void> => new Promise((done) => setTimeout(done, settings.idleSettleMs)); // let the servers finish the CONNECT work
+    const firstHalf = Math.floor(settings.idleConnections / 2);
+    await pool.open(firstHalf);
+    await pause();
+    const holdersAtHalf = sumRssMiB(target.connectionPids);
+    const openAtHalf = pool.counts.open;
+    await pool.open(settings.idleConnections - firstHalf);
+    await pause();
     const holdersAfter = sumRssMiB(target.connectionPids);
     const systemAfter = sumRssMiB(target.pids);
     const n = Math.max(1, pool.counts.open);
@@ -205,6 +218,7 @@ const idle: ScenarioDefinition['run'] = async (target, settings) => {
         rssBeforeMiB: round(holdersBefore, 1),
         rssAfterMiB: round(holdersAfter, 1),
         kibPerConnection: round(((holdersAfter - holdersBefore) * 1024) / n, 2),
+        marginalKibPerConnection: round(((holdersAfter - holdersAtHalf) * 1024) / Math.max(1, pool.counts.open - openAtHalf), 2),
         systemKibPerConnection: round(((systemAfter - systemBefore) * 1024) / n, 2),
         settled: { seconds: settled.seconds, rssMiB: round(settled.rssMiB, 1), kibPerConnection: round(((settled.rssMiB - holdersBefore) * 1024) / n, 2) },
       },

@@ -29,7 +29,7 @@ export function summaryChart(results: ReadonlyMap<string, ReadonlyMap<string, Sy
     },
     {
       title: 'Connections', unit: 'KiB RSS per idle connection; CONNACK/s with persistent sessions', log: true, groups: [
-        { label: 'KiB per idle connection', values: value('idle-connections', (r) => r.idle?.kibPerConnection) },
+        { label: 'KiB per added idle connection', values: value('idle-connections', (r) => r.idle?.marginalKibPerConnection) },
         { label: 'CONNACK/s (one endpoint)', values: value('connect-rate', (r) => r.connect?.connacksPerSecond) },
         { label: 'system CPU s per 100k delivered, QoS 1', values: value('pairs-qos1', (r) => r.cpuSecondsPer100k) },
       ],
