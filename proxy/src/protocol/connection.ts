@@ -6,6 +6,8 @@ import { CONNECT_PREAMBLE_BYTES, connectProtocolLevel } from './connect-preamble
 import { FrameGuard } from './frame-guard.js';
 import { INITIAL_DECODER_SETTINGS, PacketDecoder, settingsAfterConnect } from './packet-decoder.js';
 import type { DecoderSettings } from './packet-decoder.js';
+import { encodeAck, encodePublish } from './publish-encoder.js';
+import type { OutboundPublish } from './publish-encoder.js';
 import { ReasonCode } from './reason-codes.js';
 import { SlowReadGuard } from './slow-read-guard.js';
 import type { SendResult } from './outbound-flow.js';
@@ -106,8 +108,34 @@ export class Connection {
   /** Encodes and writes a packet. PUBLISHes above the client's maximum size are refused with 'too-large'. */
   send(packet: Packet): SendResult {
     if (this.closed || this.stream.destroyed) return 'closed';
-    const bytes = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+    const bytes = this.encodeFast(packet) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     if (packet.cmd === 'publish' && bytes.length > this.maxOutboundPacketBytes) return 'too-large';
+    return this.write(bytes);
+  }
+
+  /** Encodes and writes a delivery (publish-encoder.ts); 'too-large' above the client's maximum size. */
+  sendPublish(publish: OutboundPublish): SendResult {
+    if (this.closed || this.stream.destroyed) return 'closed';
+    const bytes = encodePublish(publish, this.protocolVersion);
+    if (bytes.length > this.maxOutboundPacketBytes) return 'too-large';
+    return this.write(bytes);
+  }
+
+  /** The acknowledgements without properties, encoded without mqtt-packet; undefined for everything else. */
+  private encodeFast(packet: Packet): Buffer | undefined {
+    switch (packet.cmd) {
+      case 'puback':
+      case 'pubrec':
+      case 'pubcomp':
+      case 'pubrel':
+        if (packet.properties !== undefined || packet.messageId === undefined || 'dup' in packet) return undefined;
+        return encodeAck(packet.cmd, packet.messageId, packet.reasonCode, this.protocolVersion);
+      default:
+        return undefined;
+    }
+  }
+
+  private write(bytes: Buffer): SendResult {
     this.options.hooks.bytesOut(bytes.length);
     this.corkUntilNextTick();
     if (this.stream.write(bytes)) return 'sent';
