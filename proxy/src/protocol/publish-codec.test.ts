@@ -78,12 +78,55 @@ function publishProperties(random: SeededRandom): NonNullable<mqtt.IPublishPacke
     ...(random.chance(0.3) ? { messageExpiryInterval: random.int(0, 100_000) } : {}),
     ...(random.chance(0.3) ? { topicAlias: random.int(0, 20) } : {}),
     ...(random.chance(0.2) ? { contentType: random.text(4, TOPIC_CHARACTERS) } : {}),
+    ...(random.chance(0.2) ? { responseTopic: random.text(4, TOPIC_CHARACTERS) } : {}),
+    ...(random.chance(0.2) ? { correlationData: random.bytes(random.int(0, 9)) } : {}),
     ...(random.chance(0.2) ? { userProperties: userProperties(random) } : {}),
     ...(random.chance(0.1) ? { subscriptionIdentifier: random.int(1, 300) } : {}),
   };
 }
 
+/** One property as raw bytes: the ones a PUBLISH carries, others mqtt-packet knows, unknown ids, bad lengths. */
+function rawProperty(random: SeededRandom): number[] {
+  const text = (): number[] => {
+    const bytes = [...Buffer.from(random.chance(0.2) ? '' : random.text(random.int(1, 3), TOPIC_CHARACTERS))];
+    return [bytes.length >> 8, bytes.length & 0xff, ...bytes];
+  };
+  switch (random.int(0, 9)) {
+    case 0:
+      return [0x01, random.pick([0, 1, 2])];
+    case 1:
+      return [0x02, ...random.bytes(4)];
+    case 2:
+      return [0x23, 0, random.int(0, 20)];
+    case 3:
+      return [random.pick([0x03, 0x08]), ...text()];
+    case 4:
+      return [0x09, ...text()];
+    case 5:
+      return [0x0b, ...random.pick([[0x01], [0x80, 0x01], [0xff, 0xff, 0xff, 0x7f], [0x80, 0x80, 0x80, 0x80]])];
+    case 6:
+    case 7: // user properties, names often repeated
+      return [0x26, ...[0, 1, random.pick([0x61, 0x62])], ...text()];
+    case 8: // known to mqtt-packet, not a PUBLISH property: Session Expiry Interval, Receive Maximum, Reason String
+      return random.pick([[0x11, 0, 0, 0, 5], [0x21, 0, 9], [0x1f, 0, 1, 0x78]]);
+    default: // unknown or reserved identifiers
+      return [random.pick([0x00, 0x04, 0x7f, 0xff])];
+  }
+}
+
+/** A v5 PUBLISH with a property block built byte by byte (sometimes with a Property Length that lies). */
+function rawPropertiesPublish(random: SeededRandom): Buffer {
+  const properties: number[] = [];
+  for (let i = random.int(1, 4); i > 0; i--) properties.push(...rawProperty(random));
+  const declared = random.chance(0.85) ? properties.length : random.int(0, properties.length + 3);
+  const qos = random.int(0, 2);
+  const topic = [0, 3, 0x61, 0x2f, 0x62];
+  const body = [...topic, ...(qos > 0 ? [0, 7] : []), ...remainingLength(declared), ...properties, ...random.bytes(random.int(0, 8))];
+  return framed(0x30 | (qos << 1), Buffer.from(body));
+}
+
 function validPublish(random: SeededRandom, version: number): Buffer {
+  if (version === 5 && random.chance(0.25)) return rawPropertiesPublish(random);
   const qos = random.pick([0, 1, 2] as const);
   const properties = version === 5 && random.chance(0.3) ? publishProperties(random) : undefined;
   return mqtt.generate(
@@ -154,7 +197,7 @@ describe('the decoding fast path against mqtt-packet', () => {
   it(`${COUNT} generated PUBLISH and acknowledgement packets (v3.1.1 and v5, valid and corrupted) end alike`, () => {
     const random = new SeededRandom(0x5eed);
     const decoder = new PacketDecoder();
-    const taken = { fast: 0, fallback: 0, refused: 0 };
+    const taken = { fast: 0, fastWithProperties: 0, fallback: 0, refused: 0 };
     for (let i = 0; i < COUNT; i++) {
       const version = random.pick([4, 5]);
       const valid = random.chance(0.5) ? validPublish(random, version) : validAck(random, version);
@@ -164,6 +207,7 @@ describe('the decoding fast path against mqtt-packet', () => {
       const label = `#${i} v${version} ${bytes.toString('hex')}`;
       if (fast !== undefined) {
         taken.fast += 1;
+        if (fast.cmd === 'publish' && fast.properties !== undefined) taken.fastWithProperties += 1;
         // the fast path never accepts what mqtt-packet refuses, and builds the same object
         expect({ label, packet: shape(fast) }).toEqual({ label, packet: shape(expected.packet) });
       } else taken.fallback += 1;
@@ -177,17 +221,21 @@ describe('the decoding fast path against mqtt-packet', () => {
     }
     // the generator reaches both paths and mqtt-packet's errors
     expect(taken.fast).toBeGreaterThan(COUNT / 3);
-    expect(taken.fallback).toBeGreaterThan(COUNT / 5);
+    expect(taken.fastWithProperties).toBeGreaterThan(COUNT / 20);
+    expect(taken.fallback).toBeGreaterThan(COUNT / 10);
     expect(taken.refused).toBeGreaterThan(COUNT / 20);
   });
 
-  it('takes the common forms and leaves properties and bad flags to mqtt-packet', () => {
+  it('takes the common forms and leaves repeated or foreign properties and bad flags to mqtt-packet', () => {
     const publish = (version: number): Buffer =>
       mqtt.generate({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('x'), qos: 1, messageId: 7, dup: false, retain: true }, { protocolVersion: version });
     expect(decodeDataPacket(publish(4), 4)).toMatchObject({ cmd: 'publish', topic: 'a/b', qos: 1, messageId: 7, retain: true });
     expect(decodeDataPacket(publish(5), 5)).toMatchObject({ cmd: 'publish', topic: 'a/b', messageId: 7 });
     const withAlias = mqtt.generate({ cmd: 'publish', topic: '', payload: Buffer.alloc(0), qos: 0, dup: false, retain: false, properties: { topicAlias: 1 } }, { protocolVersion: 5 });
-    expect(decodeDataPacket(withAlias, 5)).toBeUndefined();
+    expect(decodeDataPacket(withAlias, 5)).toMatchObject({ topic: '', properties: { topicAlias: 1 } });
+    const twice = Buffer.from([0x30, 0x0a, 0, 1, 0x61, 6, 0x23, 0, 1, 0x23, 0, 2]);
+    expect(decodeDataPacket(twice, 5)).toBeUndefined(); // a Topic Alias given twice: mqtt-packet's list, then refused
+    expect(decodeDataPacket(Buffer.from([0x30, 0x06, 0, 1, 0x61, 2, 0x11, 0]), 5)).toBeUndefined(); // not a PUBLISH property
     expect(decodeDataPacket(Buffer.from([0x62, 0x02, 0x00, 0x05]), 4)).toMatchObject({ cmd: 'pubrel', qos: 1, messageId: 5 });
     expect(decodeDataPacket(Buffer.from([0x60, 0x02, 0x00, 0x05]), 4)).toBeUndefined(); // [MQTT-3.6.1-1]
     expect(decodeDataPacket(Buffer.from([0x40, 0x03, 0x00, 0x05, 0x10]), 5)).toMatchObject({ cmd: 'puback', reasonCode: 0x10 });

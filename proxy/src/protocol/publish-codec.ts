@@ -1,10 +1,13 @@
 import type { IPubackPacket, IPubcompPacket, IPublishPacket, IPubrecPacket, IPubrelPacket } from 'mqtt-packet';
+import { decodePublishProperties } from './publish-properties.js';
+import type { PublishProperties } from './publish-properties.js';
 
 /**
  * The decoding fast path of the data plane: PUBLISH and PUBACK/PUBREC/PUBREL/PUBCOMP in their common forms, read
  * straight from the packet's bytes into the same objects mqtt-packet's parser builds (same fields, same order, the
- * payload a view of the bytes). Whatever it does not take — a v5 packet with properties, a field that overruns the
- * packet, wrong header flags, QoS 3, a v5 reason code mqtt-packet refuses, any other packet type — it leaves to
+ * payload a view of the bytes; v5 PUBLISH properties in publish-properties.ts). Whatever it does not take — a field
+ * that overruns the packet, a property given twice or foreign to PUBLISH, acknowledgements with properties, wrong
+ * header flags, QoS 3, a v5 reason code mqtt-packet refuses, any other packet type — it leaves to
  * mqtt-packet (`undefined`), which then accepts or refuses it exactly as before: the errors stay mqtt-packet's.
  * The differential test (publish-codec.test.ts) checks both paths on thousands of generated packets.
  */
@@ -58,16 +61,22 @@ function decodePublish(bytes: Buffer, first: number, start: number, length: numb
     messageId = bytes.readUInt16BE(offset);
     offset += 2;
   }
+  let properties: PublishProperties | undefined;
   if (protocolVersion === 5) {
-    // a v5 PUBLISH with properties (or without its Property Length) goes to mqtt-packet
-    if (offset >= end || bytes[offset] !== 0) return undefined;
-    offset += 1;
+    const block = decodePublishProperties(bytes, offset, end);
+    if (block === undefined) return undefined;
+    properties = block.properties;
+    offset = block.payloadStart;
   }
   // the fields in the order mqtt-packet's Packet declares them, so the objects share its shapes
   const retain = (first & 1) !== 0;
   const dup = (first & 8) !== 0;
   const topic = bytes.toString('utf8', start + 2, topicEnd);
   const payload = bytes.subarray(offset, end);
+  if (properties !== undefined) {
+    if (qos === 0) return { cmd: 'publish', retain, qos, dup, length, topic, payload, properties };
+    return { cmd: 'publish', retain, qos: qos as 1 | 2, dup, length, topic, payload, messageId, properties };
+  }
   if (qos === 0) return { cmd: 'publish', retain, qos, dup, length, topic, payload };
   return { cmd: 'publish', retain, qos: qos as 1 | 2, dup, length, topic, payload, messageId };
 }

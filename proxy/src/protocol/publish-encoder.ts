@@ -1,4 +1,5 @@
 import type { ForwardedProperties, QoS, UserProperties } from '../backend/message.js';
+import { PublishPropertyId } from './publish-properties.js';
 
 /**
  * The encoding fast path of the data plane: outbound PUBLISH (v3/v5, with the properties PublishSender sets) and
@@ -23,21 +24,27 @@ export interface OutboundPublish {
   subscriptionIds: readonly number[] | undefined;
 }
 
+/** A delivery with nothing set yet: QoS 0, an empty topic and payload, no properties. */
+export function blankOutboundPublish(): OutboundPublish {
+  return {
+    topic: '',
+    payload: Buffer.alloc(0),
+    qos: 0,
+    dup: false,
+    retain: false,
+    packetId: undefined,
+    forwarded: undefined,
+    messageExpiryInterval: undefined,
+    topicAlias: undefined,
+    subscriptionIds: undefined,
+  };
+}
+
 /** The acknowledgements this file encodes, by the high nibble of their first byte (PUBREL's flags are 0010). */
 const ACK_HEADERS = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
 export type AckCommand = keyof typeof ACK_HEADERS;
 
-/** MQTT 5 property identifiers (§2.2.2.2) of the PUBLISH properties written here. */
-const Property = {
-  PayloadFormatIndicator: 0x01,
-  MessageExpiryInterval: 0x02,
-  ContentType: 0x03,
-  ResponseTopic: 0x08,
-  CorrelationData: 0x09,
-  SubscriptionIdentifier: 0x0b,
-  TopicAlias: 0x23,
-  UserProperty: 0x26,
-} as const;
+const Property = PublishPropertyId;
 
 /** Bytes of a Variable Byte Integer (§1.5.5). */
 function varIntLength(value: number): number {

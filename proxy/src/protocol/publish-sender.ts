@@ -1,5 +1,6 @@
 import type { Connection } from './connection.js';
 import type { OutboundMessage, OutboundSender, SendResult } from './outbound-flow.js';
+import { blankOutboundPublish } from './publish-encoder.js';
 import type { OutboundPublish } from './publish-encoder.js';
 import { OutboundTopicAliases } from './topic-aliases.js';
 
@@ -9,18 +10,7 @@ const NO_PAYLOAD = Buffer.alloc(0);
  * The delivery being encoded. Encoding is synchronous and the record is cleared after each one, so one record
  * serves every sender of the process: no object per message, and none per connection.
  */
-const scratch: OutboundPublish = {
-  topic: '',
-  payload: NO_PAYLOAD,
-  qos: 0,
-  dup: false,
-  retain: false,
-  packetId: undefined,
-  forwarded: undefined,
-  messageExpiryInterval: undefined,
-  topicAlias: undefined,
-  subscriptionIds: undefined,
-};
+const scratch: OutboundPublish = blankOutboundPublish();
 
 /** A Buffer view of bytes without copying them. */
 export function asBuffer(bytes: Uint8Array): Buffer {
