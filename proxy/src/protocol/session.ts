@@ -262,28 +262,21 @@ export class Session implements OutboundFlowOptions {
   }
 }
 
+/** An OutboundMessage under construction. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * The message as this subscriber gets it. When nothing differs (the same QoS and RETAIN, no Subscription Identifier,
- * no cursor to follow) that is the message itself, shared by its subscribers: its fields are read-only and what is
- * stored with a session is picked field by field (session-codec.ts), so no copy is made per delivery.
+ * no cursor to follow) that is the message itself, shared by its subscribers: a Message has no fields of its own
+ * for those two, its fields are read-only, and what is stored with a session is picked field by field
+ * (session-codec.ts), so no copy is made per delivery. Otherwise one object, its optional fields set only when present.
  */
-function outboundMessage(
-  message: Message & Partial<Pick<OutboundMessage, 'subscriptionIds' | 'origin'>>,
-  qos: QoS,
-  retain: boolean,
-  subscriptionIds: readonly number[] | undefined,
-  origin: MessageOrigin | undefined,
-): OutboundMessage {
-  const plain = subscriptionIds === undefined && origin === undefined && message.subscriptionIds === undefined && message.origin === undefined;
-  if (plain && qos === message.qos && retain === message.retain) return message;
-  return {
-    topic: message.topic,
-    payload: message.payload,
-    qos,
-    retain,
-    ...(message.properties === undefined ? {} : { properties: message.properties }),
-    ...(subscriptionIds === undefined ? {} : { subscriptionIds }),
-    ...(message.expiresAtMs === undefined ? {} : { expiresAtMs: message.expiresAtMs }),
-    ...(origin === undefined ? {} : { origin }),
-  };
+function outboundMessage(message: Message, qos: QoS, retain: boolean, subscriptionIds: readonly number[] | undefined, origin: MessageOrigin | undefined): OutboundMessage {
+  if (subscriptionIds === undefined && origin === undefined && qos === message.qos && retain === message.retain) return message;
+  const outbound: Mutable<OutboundMessage> = { topic: message.topic, payload: message.payload, qos, retain };
+  if (message.properties !== undefined) outbound.properties = message.properties;
+  if (subscriptionIds !== undefined) outbound.subscriptionIds = subscriptionIds;
+  if (message.expiresAtMs !== undefined) outbound.expiresAtMs = message.expiresAtMs;
+  if (origin !== undefined) outbound.origin = origin;
+  return outbound;
 }
