@@ -8,7 +8,7 @@ import mqtt from 'mqtt-packet';
 import type { IPublishPacket, Packet } from 'mqtt-packet';
 import { PacketDecoder } from '../proxy/src/protocol/packet-decoder.js';
 import { decodeDataPacket } from '../proxy/src/protocol/publish-codec.js';
-import { blankOutboundPublish, encodeAck, encodePublish } from '../proxy/src/protocol/publish-encoder.js';
+import { asBuffer, blankOutboundPublish, encodeAck, encodePublish } from '../proxy/src/protocol/publish-encoder.js';
 import type { OutboundPublish } from '../proxy/src/protocol/publish-encoder.js';
 
 const at = process.argv.indexOf('--packets');
@@ -48,7 +48,7 @@ function delivery(qos: 0 | 1): OutboundPublish {
 
 /** The packet PublishSender built for mqtt-packet before the fast path (properties spread for v5). */
 function legacyPacket(publish: OutboundPublish, version: number): IPublishPacket {
-  const packet: IPublishPacket = { cmd: 'publish', topic: publish.topic, payload: publish.payload, qos: publish.qos, dup: publish.dup, retain: publish.retain };
+  const packet: IPublishPacket = { cmd: 'publish', topic: publish.topic, payload: asBuffer(publish.payload), qos: publish.qos, dup: publish.dup, retain: publish.retain };
   if (publish.packetId !== undefined) packet.messageId = publish.packetId;
   if (version === 5) packet.properties = { ...{}, ...{}, ...{}, ...{} };
   return packet;

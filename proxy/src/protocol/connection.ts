@@ -6,7 +6,7 @@ import { CONNECT_PREAMBLE_BYTES, connectProtocolLevel } from './connect-preamble
 import { FrameGuard } from './frame-guard.js';
 import { INITIAL_DECODER_SETTINGS, PacketDecoder, settingsAfterConnect } from './packet-decoder.js';
 import type { DecoderSettings } from './packet-decoder.js';
-import { encodeAck, encodePublish } from './publish-encoder.js';
+import { asBuffer, encodeAck, encodePublish } from './publish-encoder.js';
 import type { OutboundPublish } from './publish-encoder.js';
 import { ReasonCode } from './reason-codes.js';
 import { SlowReadGuard } from './slow-read-guard.js';
@@ -135,7 +135,7 @@ export class Connection {
     this.options.hooks.bytesOut(head.length);
     this.corkUntilNextTick();
     this.stream.write(head);
-    return this.write(payload);
+    return this.write(asBuffer(payload));
   }
 
   /** The acknowledgements without properties, encoded without mqtt-packet; undefined for everything else. */

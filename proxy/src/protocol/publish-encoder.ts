@@ -11,7 +11,8 @@ import { PublishPropertyId } from './publish-properties.js';
 /** One outbound PUBLISH; PublishSender fills one of these per delivery (reused: encoding is synchronous). */
 export interface OutboundPublish {
   topic: string;
-  payload: Buffer;
+  /** A Buffer, or the Uint8Array the backend delivered: copied into the packet, or viewed as a Buffer by asBuffer. */
+  payload: Uint8Array;
   qos: QoS;
   dup: boolean;
   retain: boolean;
@@ -22,6 +23,11 @@ export interface OutboundPublish {
   messageExpiryInterval: number | undefined;
   topicAlias: number | undefined;
   subscriptionIds: readonly number[] | undefined;
+}
+
+/** A Buffer view of bytes without copying them. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** A delivery with nothing set yet: QoS 0, an empty topic and payload, no properties. */
@@ -173,7 +179,7 @@ export function encodePublish(publish: OutboundPublish, protocolVersion: number,
     offset = writeVarInt(buffer, offset, properties);
     offset = writeProperties(buffer, offset, publish);
   }
-  if (withPayload) payload.copy(buffer, offset);
+  if (withPayload) buffer.set(payload, offset);
   return buffer;
 }
 

@@ -12,11 +12,6 @@ const NO_PAYLOAD = Buffer.alloc(0);
  */
 const scratch: OutboundPublish = blankOutboundPublish();
 
-/** A Buffer view of bytes without copying them. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** Writes a session's outbound PUBLISH and PUBREL packets to one connection, at its protocol version. */
 export class PublishSender implements OutboundSender {
   /** Only for a client that allows topic aliases (v5 with a Topic Alias Maximum above 0). */
@@ -42,7 +37,7 @@ export class PublishSender implements OutboundSender {
   publish(message: OutboundMessage, packetId: number | undefined, dup: boolean, messageExpiryInterval?: number): SendResult {
     const publish = scratch;
     publish.topic = message.topic;
-    publish.payload = asBuffer(message.payload);
+    publish.payload = message.payload; // copied into the packet: no Buffer view made for it
     publish.qos = message.qos;
     publish.dup = dup && message.qos > 0; // [MQTT-3.3.1-2] DUP is 0 for QoS 0
     publish.retain = message.retain;
