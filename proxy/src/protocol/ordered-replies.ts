@@ -4,18 +4,22 @@
  * acknowledgements come back from several shards at different times.
  */
 export class OrderedReplies<T> {
-  private readonly pending: { value: T | undefined; done: boolean }[] = [];
+  /** The replies from `head` on, in request order; undefined while one is not ready (no object per reply). */
+  private readonly pending: (T | undefined)[] = [];
+  /** The request number of `pending[0]`. */
+  private head = 0;
 
   /** @param emit called with each reply, in arrival order. */
   constructor(private readonly emit: (reply: T) => void) {}
 
   /** Reserves a place for a reply; call the returned function once it is ready. */
   reserve(): (reply: T) => void {
-    const slot: { value: T | undefined; done: boolean } = { value: undefined, done: false };
-    this.pending.push(slot);
+    const request = this.head + this.pending.length;
+    this.pending.push(undefined);
     return (reply: T) => {
-      slot.value = reply;
-      slot.done = true;
+      const index = request - this.head;
+      if (index < 0) return; // answered already
+      this.pending[index] = reply;
       this.flush();
     };
   }
@@ -26,9 +30,10 @@ export class OrderedReplies<T> {
   }
 
   private flush(): void {
-    while (this.pending.length > 0 && this.pending[0]?.done === true) {
-      const slot = this.pending.shift();
-      if (slot?.value !== undefined) this.emit(slot.value);
+    while (this.pending.length > 0 && this.pending[0] !== undefined) {
+      const reply = this.pending.shift();
+      this.head += 1;
+      if (reply !== undefined) this.emit(reply);
     }
   }
 }

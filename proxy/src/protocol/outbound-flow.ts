@@ -37,12 +37,6 @@ export interface OutboundSender {
 /** Why a message was not delivered, for metrics. */
 export type DropReason = 'queue_full' | 'expired' | 'too_large';
 
-interface InFlight {
-  readonly message: OutboundMessage;
-  /** QoS 2 only: PUBREC received, PUBREL sent, waiting for PUBCOMP. */
-  released: boolean;
-}
-
 export interface OutboundFlowOptions {
   /** Largest number of unacknowledged QoS 1/2 messages this server allows itself per session. */
   readonly inflightMax: number;
@@ -65,8 +59,13 @@ export interface OutboundFlowOptions {
  */
 export class OutboundFlow {
   private readonly ids = new PacketIdAllocator();
-  /** Made when the first QoS 1/2 message goes out (or is restored): an idle session holds none. */
-  private inflightMap: Map<number, InFlight> | undefined;
+  /**
+   * The unacknowledged messages by packet identifier. Made when the first QoS 1/2 message goes out (or is
+   * restored): an idle session holds none. The message itself is the entry: no object per delivery.
+   */
+  private inflightMap: Map<number, OutboundMessage> | undefined;
+  /** QoS 2 only: the identifiers whose PUBREC arrived and PUBREL went out, waiting for PUBCOMP. */
+  private released: Set<number> | undefined;
   private readonly queue: OutboundMessage[] = [];
   private sender: OutboundSender | undefined;
   private inflightMax: number;
@@ -77,7 +76,7 @@ export class OutboundFlow {
     this.inflightMax = options.inflightMax;
   }
 
-  private get inflight(): Map<number, InFlight> {
+  private get inflight(): Map<number, OutboundMessage> {
     return (this.inflightMap ??= new Map());
   }
 
@@ -85,13 +84,13 @@ export class OutboundFlow {
   attach(sender: OutboundSender, inflightMax: number): void {
     this.sender = sender;
     this.inflightMax = Math.min(inflightMax, this.options.inflightMax);
-    for (const [packetId, entry] of this.inflightMap ?? []) {
-      if (entry.released) sender.pubrel(packetId);
+    for (const [packetId, message] of this.inflightMap ?? []) {
+      if (this.released?.has(packetId) === true) sender.pubrel(packetId);
       // [MQTT-3.1.2-28] a re-send above the client's (new) Maximum Packet Size is discarded as if it were completed
-      else if (!this.sendPublish(entry.message, packetId, true)) {
+      else if (!this.sendPublish(message, packetId, true)) {
         this.inflight.delete(packetId);
         this.ids.release(packetId);
-        this.settle(entry.message);
+        this.settle(message);
       }
     }
     this.pump();
@@ -134,44 +133,44 @@ export class OutboundFlow {
 
   /** PUBACK for a QoS 1 message; false when the identifier is unknown. */
   acknowledge(packetId: number): boolean {
-    const entry = this.inflightMap?.get(packetId);
-    if (entry === undefined || entry.message.qos !== 1) return false;
+    if (this.inflightMap?.get(packetId)?.qos !== 1) return false;
     this.complete(packetId);
     return true;
   }
 
   /** PUBREC for a QoS 2 message: sends PUBREL [MQTT-4.3.3-4]; a PUBREC with an error code ends the flow. */
   received(packetId: number, failed: boolean): boolean {
-    const entry = this.inflightMap?.get(packetId);
-    if (entry === undefined || entry.message.qos !== 2) return false;
+    const message = this.inflightMap?.get(packetId);
+    if (message?.qos !== 2) return false;
     if (failed) {
       this.complete(packetId);
       return true;
     }
-    if (!entry.released) this.settle(entry.message); // delivered: what remains is the PUBREL/PUBCOMP exchange
-    entry.released = true;
+    const released = (this.released ??= new Set());
+    if (!released.has(packetId)) this.settle(message); // delivered: what remains is the PUBREL/PUBCOMP exchange
+    released.add(packetId);
     this.sender?.pubrel(packetId);
     return true;
   }
 
   /** PUBCOMP for a QoS 2 message. */
   completed(packetId: number): boolean {
-    const entry = this.inflightMap?.get(packetId);
-    if (entry?.released !== true) return false;
+    if (this.released?.has(packetId) !== true) return false;
     this.complete(packetId);
     return true;
   }
 
   /** The unacknowledged messages, for storing a session between connections. */
   snapshot(): InflightRecord[] {
-    return [...(this.inflightMap ?? [])].map(([packetId, entry]) => ({ packetId, message: entry.message, released: entry.released }));
+    return [...(this.inflightMap ?? [])].map(([packetId, message]) => ({ packetId, message, released: this.released?.has(packetId) === true }));
   }
 
   /** Takes back stored unacknowledged messages; they are sent again on `attach`. */
   restore(records: readonly InflightRecord[]): void {
     for (const record of records) {
       this.ids.reserve(record.packetId);
-      this.inflight.set(record.packetId, { message: record.message, released: record.released });
+      this.inflight.set(record.packetId, record.message);
+      if (record.released) (this.released ??= new Set()).add(record.packetId);
     }
   }
 
@@ -184,10 +183,11 @@ export class OutboundFlow {
   }
 
   private complete(packetId: number): void {
-    const entry = this.inflight.get(packetId);
+    const message = this.inflight.get(packetId);
     this.inflight.delete(packetId);
+    const wasReleased = this.released?.delete(packetId) === true;
     this.ids.release(packetId);
-    if (entry !== undefined && !entry.released) this.settle(entry.message);
+    if (message !== undefined && !wasReleased) this.settle(message);
     this.pump();
   }
 
@@ -217,7 +217,7 @@ export class OutboundFlow {
     const packetId = this.ids.allocate();
     if (packetId === undefined) return false;
     if (this.sendPublish(message, packetId, false)) {
-      this.inflight.set(packetId, { message, released: false });
+      this.inflight.set(packetId, message);
     } else {
       this.ids.release(packetId);
       this.settle(message);

@@ -1,6 +1,7 @@
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import { ProtocolError } from '../errors.js';
+import { decodeDataPacket } from './publish-codec.js';
 import { ReasonCode } from './reason-codes.js';
 
 /** What mqtt-packet's parser reads from its `settings` while decoding: the level (and bridge bit) of the CONNECT. */
@@ -38,10 +39,14 @@ export class PacketDecoder {
   }
 
   /**
-   * Decodes one complete packet with the connection's settings; throws ProtocolError(MalformedPacket) when
+   * Decodes one complete packet with the connection's settings (the data plane's packets through the fast path,
+   * the rest with mqtt-packet); throws ProtocolError(MalformedPacket) when
    * mqtt-packet refuses it or when the bytes are not exactly one packet.
    */
   decode(bytes: Buffer, settings: DecoderSettings): Packet {
+    // PUBLISH and its acknowledgements in their common forms skip mqtt-packet (publish-codec.ts)
+    const fast = decodeDataPacket(bytes, settings.protocolVersion);
+    if (fast !== undefined) return fast;
     const parser = this.parser;
     parser.settings = settings;
     const outcome: Outcome = { extra: 0 };

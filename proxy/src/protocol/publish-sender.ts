@@ -1,34 +1,16 @@
-import type { IPublishPacket } from 'mqtt-packet';
-import type { ForwardedProperties } from '../backend/message.js';
 import type { Connection } from './connection.js';
 import type { OutboundMessage, OutboundSender, SendResult } from './outbound-flow.js';
+import { blankOutboundPublish } from './publish-encoder.js';
+import type { OutboundPublish } from './publish-encoder.js';
 import { OutboundTopicAliases } from './topic-aliases.js';
 
-/** A Buffer view of bytes without copying them. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+const NO_PAYLOAD = Buffer.alloc(0);
 
-type PublishProperties = NonNullable<IPublishPacket['properties']>;
-
-/** The properties a delivery carries unchanged from the PUBLISH [MQTT-3.3.2-4] [MQTT-3.3.2-15..17] [MQTT-3.3.2-20]. */
-function forwardedProperties(forwarded: ForwardedProperties | undefined): PublishProperties {
-  if (forwarded === undefined) return {};
-  const { payloadFormatIndicator, contentType, responseTopic, correlationData, userProperties } = forwarded;
-  return {
-    ...(payloadFormatIndicator === undefined ? {} : { payloadFormatIndicator }),
-    ...(contentType === undefined ? {} : { contentType }),
-    ...(responseTopic === undefined ? {} : { responseTopic }),
-    ...(correlationData === undefined ? {} : { correlationData: asBuffer(correlationData) }),
-    ...(userProperties === undefined ? {} : { userProperties }),
-  };
-}
-
-/** The Subscription Identifier property: one number, or a list when the delivery carries several [MQTT-3.3.4-3]. */
-function subscriptionIdentifiers(ids: readonly number[] | undefined): PublishProperties {
-  if (ids === undefined || ids.length === 0) return {};
-  return { subscriptionIdentifier: ids.length === 1 ? (ids[0] ?? 0) : [...ids] };
-}
+/**
+ * The delivery being encoded. Encoding is synchronous and the record is cleared after each one, so one record
+ * serves every sender of the process: no object per message, and none per connection.
+ */
+const scratch: OutboundPublish = blankOutboundPublish();
 
 /** Writes a session's outbound PUBLISH and PUBREL packets to one connection, at its protocol version. */
 export class PublishSender implements OutboundSender {
@@ -47,28 +29,40 @@ export class PublishSender implements OutboundSender {
     return this.conn.writable;
   }
 
+  /**
+   * The properties are written in the order mqtt-packet was given them before: the ones forwarded unchanged from
+   * the PUBLISH [MQTT-3.3.2-4] [MQTT-3.3.2-15..17] [MQTT-3.3.2-20], the remaining expiry, the topic alias, the
+   * Subscription Identifiers [MQTT-3.3.4-3].
+   */
   publish(message: OutboundMessage, packetId: number | undefined, dup: boolean, messageExpiryInterval?: number): SendResult {
-    const packet: IPublishPacket = {
-      cmd: 'publish',
-      topic: message.topic,
-      payload: asBuffer(message.payload),
-      qos: message.qos,
-      dup: dup && message.qos > 0, // [MQTT-3.3.1-2] DUP is 0 for QoS 0
-      retain: message.retain,
-    };
-    if (packetId !== undefined) packet.messageId = packetId;
-    if (this.conn.protocolVersion !== 5) return this.conn.send(packet);
+    const publish = scratch;
+    publish.topic = message.topic;
+    publish.payload = message.payload; // copied into the packet: no Buffer view made for it
+    publish.qos = message.qos;
+    publish.dup = dup && message.qos > 0; // [MQTT-3.3.1-2] DUP is 0 for QoS 0
+    publish.retain = message.retain;
+    publish.packetId = packetId;
+    if (this.conn.protocolVersion !== 5) return this.send(publish);
 
-    const aliased = this.aliases?.apply(message.topic) ?? { topic: message.topic };
-    packet.topic = aliased.topic;
-    packet.properties = {
-      ...forwardedProperties(message.properties),
-      ...(messageExpiryInterval === undefined ? {} : { messageExpiryInterval }),
-      ...(aliased.alias === undefined ? {} : { topicAlias: aliased.alias }),
-      ...subscriptionIdentifiers(message.subscriptionIds),
-    };
-    const result = this.conn.send(packet);
-    if (result === 'too-large' && aliased.alias !== undefined && aliased.topic !== '') this.aliases?.undo(message.topic);
+    const aliased = this.aliases?.apply(message.topic);
+    if (aliased !== undefined) publish.topic = aliased.topic;
+    publish.forwarded = message.properties;
+    publish.messageExpiryInterval = messageExpiryInterval;
+    publish.topicAlias = aliased?.alias;
+    publish.subscriptionIds = message.subscriptionIds;
+    const result = this.send(publish);
+    if (result === 'too-large' && aliased?.alias !== undefined && aliased.topic !== '') this.aliases?.undo(message.topic);
+    return result;
+  }
+
+  /** Sends, then clears the record: it must not keep a message alive, nor give v5 fields to a v3 delivery. */
+  private send(publish: OutboundPublish): SendResult {
+    const result = this.conn.sendPublish(publish);
+    publish.payload = NO_PAYLOAD;
+    publish.forwarded = undefined;
+    publish.subscriptionIds = undefined;
+    publish.messageExpiryInterval = undefined;
+    publish.topicAlias = undefined;
     return result;
   }
 

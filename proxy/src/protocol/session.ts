@@ -13,6 +13,8 @@ class ActiveSubscription implements LocalSubscriber {
   readonly key: InterestKey;
   /** First level is a wildcard: such a filter must not match `$` topics [MQTT-4.7.2-1]. */
   readonly leadingWildcard: boolean;
+  /** What its deliveries carry as Subscription Identifiers [MQTT-3.3.4-3]: one list per subscription, not per message. */
+  readonly subscriptionIds: readonly number[] | undefined;
 
   constructor(
     readonly record: SubscriptionRecord,
@@ -21,6 +23,7 @@ class ActiveSubscription implements LocalSubscriber {
     const shared = parseSharedSubscription(record.topicFilter);
     this.key = shared === undefined ? { filter: record.topicFilter } : { filter: shared.filter, shareGroup: shared.group };
     this.leadingWildcard = this.key.filter.startsWith('+') || this.key.filter.startsWith('#');
+    this.subscriptionIds = record.subscriptionId === undefined ? undefined : [record.subscriptionId];
   }
 
   get isShared(): boolean {
@@ -253,17 +256,27 @@ export class Session implements OutboundFlowOptions {
     const tracked = qos > 0 && this.expiryIntervalSeconds > 0 && shardId !== undefined && sequence !== undefined;
     const origin = tracked ? { shardId, sequence } : undefined;
     if (origin !== undefined) this.cursors.dispatched(origin.shardId, origin.sequence);
-    const outbound: OutboundMessage = {
-      topic: message.topic,
-      payload: message.payload,
-      qos,
-      retain,
-      ...(message.properties === undefined ? {} : { properties: message.properties }),
-      ...(sub.record.subscriptionId === undefined ? {} : { subscriptionIds: [sub.record.subscriptionId] }),
-      ...(message.expiresAtMs === undefined ? {} : { expiresAtMs: message.expiresAtMs }),
-      ...(origin === undefined ? {} : { origin }),
-    };
+    const outbound = outboundMessage(message, qos, retain, sub.subscriptionIds, origin);
     this.deps.metrics.delivered(qos);
     this.outbound.push(outbound);
   }
+}
+
+/** An OutboundMessage under construction. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The message as this subscriber gets it. When nothing differs (the same QoS and RETAIN, no Subscription Identifier,
+ * no cursor to follow) that is the message itself, shared by its subscribers: a Message has no fields of its own
+ * for those two, its fields are read-only, and what is stored with a session is picked field by field
+ * (session-codec.ts), so no copy is made per delivery. Otherwise one object, its optional fields set only when present.
+ */
+function outboundMessage(message: Message, qos: QoS, retain: boolean, subscriptionIds: readonly number[] | undefined, origin: MessageOrigin | undefined): OutboundMessage {
+  if (subscriptionIds === undefined && origin === undefined && qos === message.qos && retain === message.retain) return message;
+  const outbound: Mutable<OutboundMessage> = { topic: message.topic, payload: message.payload, qos, retain };
+  if (message.properties !== undefined) outbound.properties = message.properties;
+  if (subscriptionIds !== undefined) outbound.subscriptionIds = subscriptionIds;
+  if (message.expiresAtMs !== undefined) outbound.expiresAtMs = message.expiresAtMs;
+  if (origin !== undefined) outbound.origin = origin;
+  return outbound;
 }

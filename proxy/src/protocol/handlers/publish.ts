@@ -35,6 +35,8 @@ function toMessage(client: ClientHandler, packet: IPublishPacket, topic: string)
   }
   if (properties?.responseTopic !== undefined) validateTopicName(properties.responseTopic, client.ctx.limits);
   const expiry = client.isV5 ? packet.properties?.messageExpiryInterval : undefined;
+  // the common case in one object, without the spreads below
+  if (properties === undefined && expiry === undefined) return { topic, payload, qos: packet.qos, retain: packet.retain, originClientId: client.clientId };
   return {
     topic,
     payload,
