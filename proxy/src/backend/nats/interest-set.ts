@@ -8,6 +8,7 @@ import { filterToSubjects, subjectToTopic } from '../../routing/subject-mapping.
 import { interestId, type DeliveryHandler, type InterestKey } from '../message-backend.js';
 import { decodeDelivered } from './message-headers.js';
 import { liveSubject, queueGroupName, subjectOfLive } from './nats-names.js';
+import { NatsWire } from './nats-wire.js';
 import type { NatsLog, ShardLink } from './shard-pool.js';
 
 export interface InterestSetOptions {
@@ -42,6 +43,8 @@ interface Interest {
 export class InterestSet {
   private readonly interests = new Map<string, Interest>();
   private subscriptionCount = 0;
+  /** Reads delivered messages' raw headers, per connection. */
+  private readonly wires = new WeakMap<NatsConnection, NatsWire>();
 
   constructor(private readonly options: InterestSetOptions) {}
 
@@ -136,12 +139,18 @@ export class InterestSet {
       this.detach(interest, shardId);
     }
     const subscriptions: Subscription[] = [];
+    let wire = this.wires.get(link.nc);
+    if (wire === undefined) {
+      wire = new NatsWire(link.nc);
+      this.wires.set(link.nc, wire);
+    }
+    const reader = wire;
     try {
       for (const subject of interest.subjects) {
         subscriptions.push(
           link.nc.subscribe(subject, {
             ...(interest.queue === undefined ? {} : { queue: interest.queue }),
-            callback: (error, msg) => this.deliver(interest, shardId, error, msg),
+            callback: (error, msg) => this.deliver(interest, shardId, reader, error, msg),
           }),
         );
       }
@@ -168,7 +177,7 @@ export class InterestSet {
     this.count(-held.subscriptions.length);
   }
 
-  private deliver(interest: Interest, shardId: string, error: Error | null, msg: Msg): void {
+  private deliver(interest: Interest, shardId: string, wire: NatsWire, error: Error | null, msg: Msg): void {
     if (error !== null) {
       this.options.log.warn({ err: error, shardId, filter: interest.key.filter }, 'subscription error');
       return;
@@ -179,7 +188,7 @@ export class InterestSet {
     if (interest.skipDollar && topic.startsWith('$')) return; // [MQTT-4.7.2-1]
     this.options.metrics?.messageReceived?.(shardId);
     try {
-      interest.handler(decodeDelivered(topic, msg.data, msg.headers, shardId));
+      interest.handler(decodeDelivered(topic, msg.data, wire.headersOf(msg), shardId));
     } catch (handlerError) {
       this.options.log.error({ err: handlerError, shardId, filter: interest.key.filter }, 'delivery handler threw');
     }
