@@ -154,10 +154,15 @@ const KEYS: readonly { readonly bytes: Buffer; readonly field: Field }[] = (
 function keyAt(b: Buffer, start: number, end: number): Field | undefined {
   const length = end - start;
   for (const key of KEYS) {
-    if (key.bytes.length !== length) continue;
-    if (b.compare(key.bytes, 0, length, start, end) === 0) return key.field;
+    if (key.bytes.length === length && sameBytes(b, start, key.bytes)) return key.field;
   }
   return undefined;
+}
+
+/** Whether `b` holds `key` at `start` (a loop: the keys are short, a native compare costs more to call). */
+function sameBytes(b: Buffer, start: number, key: Buffer): boolean {
+  for (let i = 0; i < key.length; i++) if (b[start + i] !== key[i]) return false;
+  return true;
 }
 
 /** A value as MsgHdrsImpl.decode reads it: UTF-8, trimmed; one-byte values without a copy. */

@@ -34,6 +34,8 @@ interface Interest {
   readonly queue: string | undefined;
   /** [MQTT-4.7.2-1]: a filter starting with a wildcard does not match topics starting with `$`. */
   readonly skipDollar: boolean;
+  /** The one topic a filter without wildcards receives: no subject to read and convert per message. */
+  readonly literalTopic: string | undefined;
   /** Shard ids the routing table names for the filter. */
   targets: ReadonlySet<string>;
   readonly held: Map<string, Held>;
@@ -61,6 +63,7 @@ export class InterestSet {
       subjects: filterToSubjects(key.filter).map(liveSubject),
       queue: key.shareGroup === undefined ? undefined : queueGroupName(key.shareGroup, key.filter),
       skipDollar: key.filter.startsWith('+') || key.filter.startsWith('#'),
+      literalTopic: literalTopicOf(key.filter),
       targets: new Set(targets.map((shard) => shard.id)),
       held: new Map(),
     };
@@ -182,9 +185,8 @@ export class InterestSet {
       this.options.log.warn({ err: error, shardId, filter: interest.key.filter }, 'subscription error');
       return;
     }
-    const subject = subjectOfLive(msg.subject);
-    if (subject === undefined) return;
-    const topic = subjectToTopic(subject);
+    const topic = interest.literalTopic ?? topicOf(msg.subject);
+    if (topic === undefined) return;
     if (interest.skipDollar && topic.startsWith('$')) return; // [MQTT-4.7.2-1]
     this.options.metrics?.messageReceived?.(shardId);
     try {
@@ -193,4 +195,17 @@ export class InterestSet {
       this.options.log.error({ err: handlerError, shardId, filter: interest.key.filter }, 'delivery handler threw');
     }
   }
+}
+
+function topicOf(live: string): string | undefined {
+  const subject = subjectOfLive(live);
+  return subject === undefined ? undefined : subjectToTopic(subject);
+}
+
+/** The topic of the one subject a filter without wildcards maps to, as a message on it converts back. */
+function literalTopicOf(filter: string): string | undefined {
+  if (filter.includes('+') || filter.includes('#')) return undefined;
+  const subjects = filterToSubjects(filter);
+  const only = subjects.length === 1 ? subjects[0] : undefined;
+  return only === undefined ? undefined : subjectToTopic(only);
 }

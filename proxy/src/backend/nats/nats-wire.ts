@@ -42,6 +42,10 @@ function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
 }
 
 const CRLF_LENGTH = 2;
+/** Frames are written into slabs of this size (a larger frame gets a slab of its own). */
+const SLAB_BYTES = 64 * 1024;
+/** Frames handed to nats.js at once at most: its own threshold for writing inline (FLUSH_THRESHOLD). */
+const BATCH_BYTES = 32 * 1024;
 
 /** The MsgHdrs the public API needs for a header block (the fallback path). */
 export function msgHdrsOf(block: HeaderBlock): MsgHdrs {
@@ -58,6 +62,22 @@ export interface NatsWireOptions {
 /** Publishing and reading on one connection; see the module comment. */
 export class NatsWire {
   private readonly protocol: ProtocolInternals | undefined;
+  /**
+   * Frames of this turn are written one after the other into a slab and handed to nats.js as ONE buffer in a
+   * microtask (or once BATCH_BYTES are waiting): no buffer per frame, and nats.js copies nothing to join them.
+   * What was handed over is never written again; a full slab is replaced by a new one.
+   */
+  private slab = Buffer.allocUnsafeSlow(0);
+  private handedTo = 0;
+  private writtenTo = 0;
+  private handOverQueued = false;
+  private readonly handOver = (): void => {
+    this.handOverQueued = false;
+    if (this.writtenTo === this.handedTo || this.protocol === undefined) return;
+    const batch = this.slab.subarray(this.handedTo, this.writtenTo);
+    this.handedTo = this.writtenTo;
+    this.protocol.sendCommand(batch);
+  };
 
   constructor(
     private readonly nc: NatsConnection,
@@ -90,16 +110,33 @@ export class NatsWire {
     this.check(protocol, subject, total, block !== undefined);
     const target = reply === undefined ? subject : `${subject} ${reply}`;
     const line = block === undefined ? `PUB ${target} ${total}\r\n` : `HPUB ${target} ${headerLength} ${total}\r\n`;
-    const lineLength = Buffer.byteLength(line);
-    const frame = Buffer.allocUnsafe(lineLength + total + CRLF_LENGTH);
-    frame.write(line, 0, lineLength, 'utf8');
-    if (block !== undefined) frame.write(block, lineLength, headerLength, 'latin1');
-    frame.set(payload, lineLength + headerLength);
-    frame[lineLength + total] = 0x0d;
-    frame[lineLength + total + 1] = 0x0a;
+    const slab = this.room(line.length * 3 + total + CRLF_LENGTH); // UTF-8: at most 3 bytes per UTF-16 unit
+    let at = this.writtenTo;
+    at += slab.write(line, at, 'utf8');
+    if (block !== undefined) at += slab.write(block, at, 'latin1');
+    slab.set(payload, at);
+    at += payload.length;
+    slab[at++] = 0x0d;
+    slab[at++] = 0x0a;
+    this.writtenTo = at;
     protocol.outBytes += total;
     protocol.outMsgs += 1;
-    protocol.sendCommand(frame);
+    if (at - this.handedTo >= BATCH_BYTES) {
+      this.handOver();
+    } else if (!this.handOverQueued) {
+      this.handOverQueued = true;
+      queueMicrotask(this.handOver);
+    }
+  }
+
+  /** The slab, with at least `bytes` free after writtenTo (what was written before is handed over first). */
+  private room(bytes: number): Buffer {
+    if (this.writtenTo + bytes <= this.slab.length) return this.slab;
+    this.handOver();
+    this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
+    this.handedTo = 0;
+    this.writtenTo = 0;
+    return this.slab;
   }
 
   /** What NatsConnection.publish refuses, refused the same way. */
