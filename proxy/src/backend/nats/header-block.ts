@@ -170,7 +170,7 @@ function valueAt(b: Buffer, from: number, to: number): string {
   const [start, end] = trimmed(b, from, to);
   const first = b[start] ?? 0;
   if (end - start === 1 && first > 0x20 && first < 0x7f) return String.fromCharCode(first);
-  return b.toString('utf8', start, end).trim();
+  return b.toString(undefined, start, end).trim(); // UTF-8 by Buffer#toString's shortest path
 }
 
 /** The bytes in [start, end) read as a decimal number: digits only, at most 15; undefined otherwise. */
@@ -206,12 +206,17 @@ export function readHeaderBlock(bytes: Uint8Array): ShoalHeaderValues {
   const v: ShoalHeaderValues = {};
   const n = b.length;
   let at = lineEnd(b, 0, n) + 2;
+  // One loop over the bytes (cheaper than two native indexOf calls per line for blocks this small).
   while (at < n) {
-    const end = lineEnd(b, at, n);
-    const colon = b.indexOf(0x3a, at);
-    const field = colon < 0 || colon >= end ? undefined : keyAt(b, at, colon);
-    if (field !== undefined) readField(v, field, b, colon + 1, end);
-    at = end + 2;
+    const start = at;
+    let colon = -1;
+    while (at < n && (b[at] !== 0x0d || b[at + 1] !== 0x0a)) {
+      if (colon < 0 && b[at] === 0x3a) colon = at;
+      at++;
+    }
+    const field = colon < 0 ? undefined : keyAt(b, start, colon);
+    if (field !== undefined) readField(v, field, b, colon + 1, at);
+    at += 2;
   }
   return v;
 }
@@ -229,10 +234,6 @@ function readField(v: ShoalHeaderValues, field: Field, b: Buffer, start: number,
 /** Index of the CRLF ending the line that starts at `from` (`n` when there is none). */
 function lineEnd(b: Buffer, from: number, n: number): number {
   let at = from;
-  for (;;) {
-    const cr = b.indexOf(0x0d, at);
-    if (cr < 0 || cr + 1 >= n) return n;
-    if (b[cr + 1] === 0x0a) return cr;
-    at = cr + 1;
-  }
+  while (at < n && (b[at] !== 0x0d || b[at + 1] !== 0x0a)) at++;
+  return at;
 }

@@ -70,6 +70,13 @@ function readHeaders(h: MsgHdrs): ShoalHeaderValues {
 }
 
 function decodeProperties(v: ShoalHeaderValues): ForwardedProperties | undefined {
+  const none =
+    v.payloadFormat === undefined &&
+    v.contentType === undefined &&
+    v.responseTopic === undefined &&
+    v.correlationData === undefined &&
+    v.userProperties === undefined;
+  if (none) return undefined; // the usual case: no object to build
   const properties: {
     payloadFormatIndicator?: boolean;
     contentType?: string;
