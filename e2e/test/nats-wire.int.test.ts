@@ -132,6 +132,40 @@ describe('NatsWire on a real nats-server', () => {
     expect(new NatsWire(subscriber).tokenAfter(msg, '_R_.abc.9')).toBe(71_992_547);
   });
 
+  it('carries many frames across slabs and batches, and a frame larger than a slab, intact and in order', async () => {
+    const sizes = [...Array.from({ length: 600 }, (_, i) => 700 + (i % 13)), 150_000, 3, 70_000, ...Array.from({ length: 200 }, () => 40)];
+    const block = headerBlockText({ topic: 'big', payload: bytes(''), qos: 1, retain: false, originClientId: 'big-1' });
+    const received: Msg[] = [];
+    const done = new Promise<void>((resolve) => {
+      const sub = subscriber.subscribe('mqtt.big.*', {
+        callback: (_error, msg) => {
+          received.push(msg);
+          if (received.length === sizes.length) {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+      });
+    });
+    await subscriber.flush();
+    const wire = new NatsWire(publisher);
+    sizes.forEach((size, i) => wire.publish(`mqtt.big.${i}`, new Uint8Array(size).fill(i % 251), i % 2 === 0 ? block : undefined));
+    await done;
+    expect(received.map((m) => m.subject)).toEqual(sizes.map((_, i) => `mqtt.big.${i}`));
+    received.forEach((msg, i) => {
+      expect(msg.data.length).toBe(sizes[i]);
+      expect(msg.data.every((b) => b === i % 251)).toBe(true);
+      expect(msg.headers?.get('Shoal-Origin') ?? '').toBe(i % 2 === 0 ? 'big-1' : '');
+    });
+  });
+
+  it('refuses a message over the server max_payload (8 MiB here), on both paths, and keeps working', () => {
+    const tooBig = new Uint8Array(9 * 1024 * 1024);
+    expect(() => new NatsWire(publisher).publish('mqtt.x', tooBig, undefined)).toThrow('max_payload');
+    expect(() => new NatsWire(publisher, { publicApi: true }).publish('mqtt.x', tooBig, undefined)).toThrow();
+    expect(publisher.isClosed()).toBe(false);
+  });
+
   it('refuses to publish on a closed connection, on both paths', async () => {
     const own = await connect({ servers: server.url, name: 'nats-wire-closed' });
     await own.close();
