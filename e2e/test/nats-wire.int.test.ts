@@ -72,24 +72,28 @@ describe('NatsWire on a real nats-server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Publishes every message through `wire`; resolves with what a plain subscriber received, in order. */
-  async function through(wire: NatsWire): Promise<Msg[]> {
+  /** Subscribes to `subject` (registered once this resolves); `all` resolves with the first `count` messages. */
+  async function collect(subject: string, count: number): Promise<{ all: Promise<Msg[]> }> {
     const received: Msg[] = [];
-    const done = new Promise<void>((resolve) => {
-      const sub = subscriber.subscribe('mqtt.>', {
+    const all = new Promise<Msg[]>((resolve) => {
+      const sub = subscriber.subscribe(subject, {
         callback: (_error, msg) => {
           received.push(msg);
-          if (received.length === messages.length) {
-            sub.unsubscribe();
-            resolve();
-          }
+          if (received.length < count) return;
+          sub.unsubscribe();
+          resolve(received);
         },
       });
     });
     await subscriber.flush();
+    return { all };
+  }
+
+  /** Publishes every message through `wire`; resolves with what a plain subscriber received, in order. */
+  async function through(wire: NatsWire): Promise<Msg[]> {
+    const { all } = await collect('mqtt.>', messages.length);
     for (const [subject, payload, block, reply] of messages) wire.publish(subject, payload, block, reply);
-    await done;
-    return received;
+    return all;
   }
 
   it('looks at the internals of nats.js 3.4.0 and uses them, unless told to use the public API', () => {
@@ -121,12 +125,10 @@ describe('NatsWire on a real nats-server', () => {
   });
 
   it('reads the token of a reply subject from its bytes, as from its string', async () => {
-    const got = new Promise<Msg>((resolve) => {
-      const sub = subscriber.subscribe('_R_.abc.*', { callback: (_e, msg) => { sub.unsubscribe(); resolve(msg); } });
-    });
-    await subscriber.flush();
+    const { all } = await collect('_R_.abc.*', 1);
     publisher.publish('_R_.abc.90071992547', bytes('x'));
-    const msg = await got;
+    const [msg] = await all;
+    if (msg === undefined) throw new Error('no message');
     expect(new NatsWire(subscriber).tokenAfter(msg, '_R_.abc.')).toBe(90_071_992_547);
     expect(new NatsWire(subscriber, { publicApi: true }).tokenAfter(msg, '_R_.abc.')).toBe(90_071_992_547);
     expect(new NatsWire(subscriber).tokenAfter(msg, '_R_.abc.9')).toBe(71_992_547);
@@ -135,22 +137,10 @@ describe('NatsWire on a real nats-server', () => {
   it('carries many frames across slabs and batches, and a frame larger than a slab, intact and in order', async () => {
     const sizes = [...Array.from({ length: 600 }, (_, i) => 700 + (i % 13)), 150_000, 3, 70_000, ...Array.from({ length: 200 }, () => 40)];
     const block = headerBlockText({ topic: 'big', payload: bytes(''), qos: 1, retain: false, originClientId: 'big-1' });
-    const received: Msg[] = [];
-    const done = new Promise<void>((resolve) => {
-      const sub = subscriber.subscribe('mqtt.big.*', {
-        callback: (_error, msg) => {
-          received.push(msg);
-          if (received.length === sizes.length) {
-            sub.unsubscribe();
-            resolve();
-          }
-        },
-      });
-    });
-    await subscriber.flush();
+    const { all } = await collect('mqtt.big.*', sizes.length);
     const wire = new NatsWire(publisher);
     sizes.forEach((size, i) => wire.publish(`mqtt.big.${i}`, new Uint8Array(size).fill(i % 251), i % 2 === 0 ? block : undefined));
-    await done;
+    const received = await all;
     expect(received.map((m) => m.subject)).toEqual(sizes.map((_, i) => `mqtt.big.${i}`));
     received.forEach((msg, i) => {
       expect(msg.data.length).toBe(sizes[i]);
