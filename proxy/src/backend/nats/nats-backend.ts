@@ -212,7 +212,7 @@ export class NatsBackend implements MessageBackend {
   private publisherFor(nc: NatsConnection): StoredPublisher {
     let publisher = this.publishers.get(nc);
     if (publisher === undefined || publisher.closed) {
-      publisher = new StoredPublisher({ nc, stream: MESSAGES_STREAM, timeoutMs: this.options.publishTimeoutMs });
+      publisher = new StoredPublisher({ nc, stream: MESSAGES_STREAM, timeoutMs: this.options.publishTimeoutMs, wire: this.wireFor(nc) });
       this.publishers.set(nc, publisher);
     }
     return publisher;

@@ -61,6 +61,8 @@ export interface StoredPublisherOptions {
   readonly now?: () => number;
   /** Publish through the public nats.js API only (tests compare both paths). */
   readonly publicApi?: boolean;
+  /** The connection's NatsWire, shared with other publishing on it (one batch per turn); made when absent. */
+  readonly wire?: NatsWire;
 }
 
 /**
@@ -113,7 +115,7 @@ export class StoredPublisher {
 
   constructor(private readonly options: StoredPublisherOptions) {
     this.nc = options.nc;
-    this.wire = new NatsWire(options.nc, options.publicApi === true ? { publicApi: true } : {});
+    this.wire = options.wire ?? new NatsWire(options.nc, options.publicApi === true ? { publicApi: true } : {});
     this.ackHead = Buffer.from(`{"stream":${JSON.stringify(options.stream)},"seq":`, 'utf8');
     this.now = options.now ?? (() => performance.now());
     const inbox = createInbox();
