@@ -1,8 +1,9 @@
 // The one place that reaches into nats.js internals (pinned at 3.4.0 in proxy/package.json), for the hot path:
 //
 // - writing: one PUB/HPUB frame per message built here as bytes (protocol line, the header block
-//   headerBlockText made, payload, CRLF) and queued with `protocol.sendCommand(frame)`, instead of
-//   NatsConnection.publish building the line as a string, TextEncoding it and a MsgHdrs encoding its headers;
+//   headerBlockText made, payload, CRLF), the frames of a turn handed over with ONE `protocol.sendCommand`,
+//   instead of NatsConnection.publish building the line as a string, TextEncoding it and a MsgHdrs encoding
+//   its headers, per message;
 // - reading: a delivered message's raw header block (`MsgImpl._rdata` up to `_msg.hdr`) and its subject bytes,
 //   instead of the `headers` getter building a MsgHdrs and TextDecoding the subject.
 //
