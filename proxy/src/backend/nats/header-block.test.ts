@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { headers as natsHeaders, MsgHdrsImpl, type MsgHdrs } from '@nats-io/transport-node';
 import type { ForwardedProperties, Message } from '../message.js';
-import { digitsIn, headerBlockOf, headerBlockText, headerPairs, readHeaderBlock } from './header-block.js';
+import { digitsIn, headerBlockOf, headerBlockText, headerPairs, OriginLines, readHeaderBlock } from './header-block.js';
 import { decodeDelivered } from './message-headers.js';
 import { ShoalHeader } from './nats-names.js';
 
@@ -59,9 +59,11 @@ describe('headerBlockText', () => {
       [full, 'id-1'],
       [full, undefined],
     ];
+    const origins = new OriginLines();
     for (const [message, msgId] of cases) {
       expect(headerBlockText(message, msgId)).toBe(referenceBlock(message, msgId));
-      expect(headerBlockText(message, msgId)).toBe(headerBlockText(message, msgId)); // the cached origin line
+      expect(headerBlockText(message, msgId, origins)).toBe(referenceBlock(message, msgId));
+      expect(headerBlockText(message, msgId, origins)).toBe(referenceBlock(message, msgId)); // the cached origin line
     }
   });
 

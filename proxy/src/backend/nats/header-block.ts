@@ -32,22 +32,27 @@ export function decodeText(text: string): string | undefined {
   }
 }
 
+const ORIGIN_LINES_MAX = 16_384;
+
 /**
  * `Shoal-Origin` lines by client id: a session publishes under one id, so its line is encoded once. Bounded:
- * emptied when full (a miss costs one encodeURIComponent).
+ * emptied when full (a miss costs one encodeURIComponent). The backend owns one; without it every line is encoded.
  */
-const originLines = new Map<string, string>();
-const ORIGIN_CACHE_MAX = 16_384;
+export class OriginLines {
+  private readonly lines = new Map<string, string>();
 
-function originLine(clientId: string): string {
-  let cached = originLines.get(clientId);
-  if (cached === undefined) {
-    if (originLines.size >= ORIGIN_CACHE_MAX) originLines.clear();
-    cached = line(ShoalHeader.Origin, encodeText(clientId));
-    originLines.set(clientId, cached);
+  line(clientId: string): string {
+    let cached = this.lines.get(clientId);
+    if (cached === undefined) {
+      if (this.lines.size >= ORIGIN_LINES_MAX) this.lines.clear();
+      cached = originLine(clientId);
+      this.lines.set(clientId, cached);
+    }
+    return cached;
   }
-  return cached;
 }
+
+const originLine = (clientId: string): string => line(ShoalHeader.Origin, encodeText(clientId));
 
 function userPropertyLines(properties: UserProperties): string {
   let text = '';
@@ -63,11 +68,12 @@ function userPropertyLines(properties: UserProperties): string {
 }
 
 /** The lines of a message's Shoal headers, in the order the block carries them ('' for none). */
-function shoalLines(message: Message): string {
+function shoalLines(message: Message, origins: OriginLines | undefined): string {
   let text = QOS_LINES[message.qos];
   if (message.retain) text += RETAIN_LINE;
   if (message.expiresAtMs !== undefined) text += line(ShoalHeader.ExpiresAt, String(Math.trunc(message.expiresAtMs)));
-  if (message.originClientId !== undefined) text += originLine(message.originClientId);
+  const origin = message.originClientId;
+  if (origin !== undefined) text += origins === undefined ? originLine(origin) : origins.line(origin);
   const p = message.properties;
   if (p === undefined) return text;
   if (p.payloadFormatIndicator !== undefined) text += FORMAT_LINES[p.payloadFormatIndicator ? 1 : 0];
@@ -85,8 +91,8 @@ function shoalLines(message: Message): string {
  * The header block of `message` (plus `Nats-Msg-Id: <msgId>` last, when given) as ASCII text; undefined when
  * there is nothing to say (a bare QoS 0, non-retained message). Throws on a msgId NATS cannot carry.
  */
-export function headerBlockText(message: Message, msgId?: string): HeaderBlock | undefined {
-  let lines = shoalLines(message);
+export function headerBlockText(message: Message, msgId?: string, origins?: OriginLines): HeaderBlock | undefined {
+  let lines = shoalLines(message, origins);
   if (msgId !== undefined) {
     const value = msgId.trim();
     if (/[\r\n\u0080-\uffff]/.test(value)) throw new Error('a message id must be ASCII without CR or LF');

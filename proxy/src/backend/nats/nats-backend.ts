@@ -21,7 +21,7 @@ import type {
 } from '../message-backend.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { InterestSet } from './interest-set.js';
-import { headerBlockText } from './header-block.js';
+import { headerBlockText, OriginLines } from './header-block.js';
 import { encodeMessage } from './message-headers.js';
 import { liveSubject, MESSAGES_STREAM, storedSubject } from './nats-names.js';
 import {
@@ -84,6 +84,8 @@ export class NatsBackend implements MessageBackend {
   private readonly stored: StoredDelivery;
   /** QoS ≥ 1 publishing per shard connection (one ack subscription each), made on first use. */
   private readonly publishers = new WeakMap<NatsConnection, StoredPublisher>();
+  /** Encoded `Shoal-Origin` lines of the publishing sessions. */
+  private readonly origins = new OriginLines();
   /** QoS 0 publishing per shard connection (nats-wire.ts). */
   private readonly wires = new WeakMap<NatsConnection, NatsWire>();
   /** Ensures the streams on each shard when `streams` is set. */
@@ -182,11 +184,11 @@ export class NatsBackend implements MessageBackend {
   private publishOn(link: ShardLink, subject: string, message: Message, messageId?: string): Promise<unknown> | undefined {
     let stored: Promise<unknown> | undefined;
     if (message.qos === 0) {
-      this.wireFor(link.nc).publish(liveSubject(subject), message.payload, headerBlockText(message));
+      this.wireFor(link.nc).publish(liveSubject(subject), message.payload, headerBlockText(message, undefined, this.origins));
     } else {
       // The stream is checked on the acknowledgement rather than with `Nats-Expected-Stream`, a header
       // every subscriber would receive with the re-published message.
-      const block = headerBlockText(message, messageId);
+      const block = headerBlockText(message, messageId, this.origins);
       if (block === undefined) throw new Error('a stored message carries its QoS header');
       stored = this.publisherFor(link.nc).publish(storedSubject(subject), message.payload, block);
     }
