@@ -3,18 +3,22 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { ensureStreams, natsNames, StoredPublisher } from '@shoal/proxy/internal';
+import { ensureStreams, headerBlockOf, natsNames, StoredPublisher } from '@shoal/proxy/internal';
 import { startNatsServer, type RunningNatsServer } from '../src/processes/nats-server.js';
 
 const TIMEOUT_MS = 500;
 const STREAMS = { messageMaxAgeSeconds: 3_600, messageMaxBytes: 64 * 1024 * 1024, duplicateWindowSeconds: 120, replicas: 1 };
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const none = headerBlockOf([]);
 
 jest.setTimeout(30_000);
 
-describe('StoredPublisher on a real nats-server', () => {
+describe.each([
+  ['frames written directly (nats-wire.ts)', false],
+  ['the public nats.js API', true],
+])('StoredPublisher on a real nats-server, %s', (_mode, publicApi) => {
   let dir: string;
   let server: RunningNatsServer;
   let nc: NatsConnection;
@@ -28,12 +32,13 @@ describe('StoredPublisher on a real nats-server', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shoal-stored-publisher-'));
-    server = await startNatsServer({ storeDir: join(dir, 'js'), serverName: 'stored-publisher' });
+    server = await startNatsServer({ storeDir: join(dir, 'js'), serverName: `stored-publisher-${String(publicApi)}` });
     nc = await connect({ servers: server.url, name: 'stored-publisher-test' });
     jsm = await jetstreamManager(nc);
     await ensureStreams(jsm, STREAMS);
     await jsm.streams.add({ name: 'OTHER', subjects: ['other.>'] });
-    publisher = new StoredPublisher({ nc, stream: natsNames.MESSAGES_STREAM, timeoutMs: TIMEOUT_MS });
+    publisher = new StoredPublisher({ nc, stream: natsNames.MESSAGES_STREAM, timeoutMs: TIMEOUT_MS, publicApi });
+    expect(publisher.fast).toBe(!publicApi);
   });
 
   afterAll(async () => {
@@ -47,9 +52,7 @@ describe('StoredPublisher on a real nats-server', () => {
     const n = 2_000;
     const acks = await Promise.all(
       Array.from({ length: n }, (_, i) => {
-        const h = headers();
-        h.set('Shoal-Qos', '1');
-        return publisher.publish(`$SHOAL.msgs.many.${i % 7}`, bytes(`m${i}`), h);
+        return publisher.publish(`$SHOAL.msgs.many.${i % 7}`, bytes(`m${i}`), headerBlockOf([['Shoal-Qos', '1']]));
       }),
     );
     expect(new Set(acks.map((a) => a.seq)).size).toBe(n);
@@ -63,26 +66,25 @@ describe('StoredPublisher on a real nats-server', () => {
   });
 
   it('de-duplicates on the message id: the second publish is acknowledged as a duplicate, stored once', async () => {
-    const first = await publisher.publish('$SHOAL.msgs.dedup.a', bytes('x'), headers(), 'id-1');
-    const second = await publisher.publish('$SHOAL.msgs.dedup.a', bytes('x'), headers(), 'id-1');
+    const first = await publisher.publish('$SHOAL.msgs.dedup.a', bytes('x'), headerBlockOf([['Nats-Msg-Id', 'id-1']]));
+    const second = await publisher.publish('$SHOAL.msgs.dedup.a', bytes('x'), headerBlockOf([['Nats-Msg-Id', 'id-1']]));
     expect(first.duplicate).toBe(false);
     expect(second).toEqual({ stream: natsNames.MESSAGES_STREAM, seq: first.seq, duplicate: true });
     expect(await storedCount('$SHOAL.msgs.dedup.>')).toBe(1);
   });
 
   it('rejects a message another stream stored, naming that stream', async () => {
-    await expect(publisher.publish('other.x', bytes('x'), headers())).rejects.toThrow('stored by stream OTHER, not SHOAL_MSGS');
+    await expect(publisher.publish('other.x', bytes('x'), none)).rejects.toThrow('stored by stream OTHER, not SHOAL_MSGS');
   });
 
   it('rejects at once when no stream stores the subject (no responders)', async () => {
     const started = performance.now();
-    await expect(publisher.publish('nowhere.x', bytes('x'), headers())).rejects.toThrow('no responders');
+    await expect(publisher.publish('nowhere.x', bytes('x'), none)).rejects.toThrow('no responders');
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS);
   });
 
   it('rejects a JetStream error reply (wrong expected stream) with its description', async () => {
-    const h = headers();
-    h.set('Nats-Expected-Stream', 'NOT_THIS_ONE');
+    const h = headerBlockOf([['Nats-Expected-Stream', 'NOT_THIS_ONE']]);
     await expect(publisher.publish('$SHOAL.msgs.err.x', bytes('x'), h)).rejects.toThrow(/JetStream error 400\/10060/);
   });
 
@@ -91,8 +93,8 @@ describe('StoredPublisher on a real nats-server', () => {
     await nc.flush();
     const started = performance.now();
     const outcomes = await Promise.allSettled([
-      publisher.publish('silent.a', bytes('x'), headers()),
-      publisher.publish('silent.b', bytes('x'), headers()),
+      publisher.publish('silent.a', bytes('x'), none),
+      publisher.publish('silent.b', bytes('x'), none),
     ]);
     const elapsed = performance.now() - started;
     silent.unsubscribe();
@@ -104,19 +106,19 @@ describe('StoredPublisher on a real nats-server', () => {
     expect(elapsed).toBeLessThan(TIMEOUT_MS + 200);
     expect(publisher.inFlight).toBe(0);
     // Still works afterwards.
-    await expect(publisher.publish('$SHOAL.msgs.after', bytes('x'), headers())).resolves.toMatchObject({ duplicate: false });
+    await expect(publisher.publish('$SHOAL.msgs.after', bytes('x'), none)).resolves.toMatchObject({ duplicate: false });
   });
 
   it('rejects what is pending when the connection closes, and every later publish at once', async () => {
     const own = await connect({ servers: server.url, name: 'stored-publisher-closing' });
-    const closing = new StoredPublisher({ nc: own, stream: natsNames.MESSAGES_STREAM, timeoutMs: 10_000 });
+    const closing = new StoredPublisher({ nc: own, stream: natsNames.MESSAGES_STREAM, timeoutMs: 10_000, publicApi });
     const silent = own.subscribe('silent2.>', { callback: () => undefined });
     await own.flush();
-    const pending = closing.publish('silent2.a', bytes('x'), headers());
+    const pending = closing.publish('silent2.a', bytes('x'), none);
     await own.close();
     await expect(pending).rejects.toThrow('the shard connection closed');
     expect(closing.closed).toBe(true);
-    await expect(closing.publish('$SHOAL.msgs.x', bytes('x'), headers())).rejects.toThrow('the shard connection closed');
+    await expect(closing.publish('$SHOAL.msgs.x', bytes('x'), none)).rejects.toThrow('the shard connection closed');
     expect(silent.isClosed()).toBe(true);
   });
 });

@@ -63,6 +63,7 @@ export class GapRepair {
 
   /** Whether a live message must wait behind the repair (and holds it if so). */
   hold(target: RepairTarget, message: DeliveredMessage): boolean {
+    if (this.repairs.size === 0) return false; // the usual case: no lookup per message
     const repair = this.repairs.get(message.shardId);
     if (repair?.pending.has(target) !== true || message.sequence === undefined) return false;
     repair.held.hold(interestId(target.key), target, message);

@@ -8,6 +8,7 @@ import { filterToSubjects, subjectToTopic } from '../../routing/subject-mapping.
 import { interestId, type DeliveryHandler, type InterestKey } from '../message-backend.js';
 import { decodeDelivered } from './message-headers.js';
 import { liveSubject, queueGroupName, subjectOfLive } from './nats-names.js';
+import { NatsWire } from './nats-wire.js';
 import type { NatsLog, ShardLink } from './shard-pool.js';
 
 export interface InterestSetOptions {
@@ -33,6 +34,8 @@ interface Interest {
   readonly queue: string | undefined;
   /** [MQTT-4.7.2-1]: a filter starting with a wildcard does not match topics starting with `$`. */
   readonly skipDollar: boolean;
+  /** The one topic a filter without wildcards receives: no subject to read and convert per message. */
+  readonly literalTopic: string | undefined;
   /** Shard ids the routing table names for the filter. */
   targets: ReadonlySet<string>;
   readonly held: Map<string, Held>;
@@ -42,6 +45,8 @@ interface Interest {
 export class InterestSet {
   private readonly interests = new Map<string, Interest>();
   private subscriptionCount = 0;
+  /** Reads delivered messages' raw headers, per connection. */
+  private readonly wires = new WeakMap<NatsConnection, NatsWire>();
 
   constructor(private readonly options: InterestSetOptions) {}
 
@@ -58,6 +63,7 @@ export class InterestSet {
       subjects: filterToSubjects(key.filter).map(liveSubject),
       queue: key.shareGroup === undefined ? undefined : queueGroupName(key.shareGroup, key.filter),
       skipDollar: key.filter.startsWith('+') || key.filter.startsWith('#'),
+      literalTopic: literalTopicOf(key.filter),
       targets: new Set(targets.map((shard) => shard.id)),
       held: new Map(),
     };
@@ -136,12 +142,18 @@ export class InterestSet {
       this.detach(interest, shardId);
     }
     const subscriptions: Subscription[] = [];
+    let wire = this.wires.get(link.nc);
+    if (wire === undefined) {
+      wire = new NatsWire(link.nc);
+      this.wires.set(link.nc, wire);
+    }
+    const reader = wire;
     try {
       for (const subject of interest.subjects) {
         subscriptions.push(
           link.nc.subscribe(subject, {
             ...(interest.queue === undefined ? {} : { queue: interest.queue }),
-            callback: (error, msg) => this.deliver(interest, shardId, error, msg),
+            callback: (error, msg) => this.deliver(interest, shardId, reader, error, msg),
           }),
         );
       }
@@ -168,20 +180,32 @@ export class InterestSet {
     this.count(-held.subscriptions.length);
   }
 
-  private deliver(interest: Interest, shardId: string, error: Error | null, msg: Msg): void {
+  private deliver(interest: Interest, shardId: string, wire: NatsWire, error: Error | null, msg: Msg): void {
     if (error !== null) {
       this.options.log.warn({ err: error, shardId, filter: interest.key.filter }, 'subscription error');
       return;
     }
-    const subject = subjectOfLive(msg.subject);
-    if (subject === undefined) return;
-    const topic = subjectToTopic(subject);
+    const topic = interest.literalTopic ?? topicOf(msg.subject);
+    if (topic === undefined) return;
     if (interest.skipDollar && topic.startsWith('$')) return; // [MQTT-4.7.2-1]
     this.options.metrics?.messageReceived?.(shardId);
     try {
-      interest.handler(decodeDelivered(topic, msg.data, msg.headers, shardId));
+      interest.handler(decodeDelivered(topic, msg.data, wire.headersOf(msg), shardId));
     } catch (handlerError) {
       this.options.log.error({ err: handlerError, shardId, filter: interest.key.filter }, 'delivery handler threw');
     }
   }
+}
+
+function topicOf(live: string): string | undefined {
+  const subject = subjectOfLive(live);
+  return subject === undefined ? undefined : subjectToTopic(subject);
+}
+
+/** The topic of the one subject a filter without wildcards maps to, as a message on it converts back. */
+function literalTopicOf(filter: string): string | undefined {
+  if (filter.includes('+') || filter.includes('#')) return undefined;
+  const subjects = filterToSubjects(filter);
+  const only = subjects.length === 1 ? subjects[0] : undefined;
+  return only === undefined ? undefined : subjectToTopic(only);
 }

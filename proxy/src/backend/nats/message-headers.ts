@@ -4,30 +4,13 @@
 // plain NATS publisher, or a bare QoS 0 publish) decodes as QoS 0, not retained, no properties.
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { DeliveredMessage, ForwardedProperties, Message, QoS, UserProperties } from '../message.js';
+import { decodeText, headerBlockText, headerPairs, readHeaderBlock, type ShoalHeaderValues } from './header-block.js';
 import { NatsHeader, ShoalHeader } from './nats-names.js';
 
 /** A message as NATS carries it. `headers` is undefined when there is nothing to say. */
 export interface EncodedMessage {
   readonly headers: MsgHdrs | undefined;
   readonly payload: Uint8Array;
-}
-
-const encodeText = (text: string): string => encodeURIComponent(text);
-
-function decodeText(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined; // a foreign publisher's malformed value is dropped, not fatal
-  }
-}
-
-function encodeUserProperties(target: MsgHdrs, properties: UserProperties): void {
-  for (const [key, value] of Object.entries(properties)) {
-    for (const one of Array.isArray(value) ? value : [value]) {
-      target.append(ShoalHeader.UserProperty, `${encodeText(key)}=${encodeText(one)}`);
-    }
-  }
 }
 
 function decodeUserProperties(values: readonly string[]): UserProperties | undefined {
@@ -46,42 +29,20 @@ function decodeUserProperties(values: readonly string[]): UserProperties | undef
   return any ? result : undefined;
 }
 
-/** NATS headers and payload for a message; no headers at all for a bare QoS 0, non-retained message. */
+/**
+ * The headers as a MsgHdrs (for js.publish on the cold paths: retained messages) and the payload; no headers at
+ * all for a bare QoS 0, non-retained message. The hot path writes headerBlockText's bytes itself (nats-wire.ts).
+ */
 export function encodeMessage(message: Message): EncodedMessage {
+  const text = headerBlockText(message);
+  if (text === undefined) return { headers: undefined, payload: message.payload };
   const h = natsHeaders(); // fresh: append each header once (set() would first scan for an old value)
-  if (message.qos !== 0) h.append(ShoalHeader.QoS, String(message.qos));
-  if (message.retain) h.append(ShoalHeader.Retain, '1');
-  if (message.expiresAtMs !== undefined) h.append(ShoalHeader.ExpiresAt, String(Math.trunc(message.expiresAtMs)));
-  if (message.originClientId !== undefined) h.append(ShoalHeader.Origin, encodeText(message.originClientId));
-  const p = message.properties;
-  if (p !== undefined) {
-    if (p.payloadFormatIndicator !== undefined) h.append(ShoalHeader.PayloadFormat, p.payloadFormatIndicator ? '1' : '0');
-    if (p.contentType !== undefined) h.append(ShoalHeader.ContentType, encodeText(p.contentType));
-    if (p.responseTopic !== undefined) h.append(ShoalHeader.ResponseTopic, encodeText(p.responseTopic));
-    if (p.correlationData !== undefined) {
-      h.append(ShoalHeader.CorrelationData, Buffer.from(p.correlationData).toString('base64'));
-    }
-    if (p.userProperties !== undefined) encodeUserProperties(h, p.userProperties);
-  }
-  return { headers: h.keys().length > 0 ? h : undefined, payload: message.payload };
+  for (const [key, value] of headerPairs(text)) h.append(key, value);
+  return { headers: h, payload: message.payload };
 }
 
-function decodeQoS(value: string): QoS {
+function decodeQoS(value: string | undefined): QoS {
   return value === '1' ? 1 : value === '2' ? 2 : 0;
-}
-
-/** The first value of each Shoal header a message carries, read in one pass over the headers. */
-interface ShoalHeaderValues {
-  qos?: string;
-  retain?: string;
-  expiresAt?: string;
-  origin?: string;
-  payloadFormat?: string;
-  contentType?: string;
-  responseTopic?: string;
-  correlationData?: string;
-  userProperties?: readonly string[];
-  sequence?: string;
 }
 
 // One pass over the header map (exact keys, as MsgHdrs.get matches them by default) instead of a
@@ -100,8 +61,8 @@ function readHeaders(h: MsgHdrs): ShoalHeaderValues {
       case ShoalHeader.ContentType: v.contentType = first; break;
       case ShoalHeader.ResponseTopic: v.responseTopic = first; break;
       case ShoalHeader.CorrelationData: v.correlationData = first; break;
-      case ShoalHeader.UserProperty: v.userProperties = values; break;
-      case NatsHeader.Sequence: v.sequence = first; break;
+      case ShoalHeader.UserProperty: v.userProperties = [...values]; break;
+      case NatsHeader.Sequence: v.sequence = Number.parseInt(first, 10); break;
       default: break;
     }
   }
@@ -109,6 +70,13 @@ function readHeaders(h: MsgHdrs): ShoalHeaderValues {
 }
 
 function decodeProperties(v: ShoalHeaderValues): ForwardedProperties | undefined {
+  const none =
+    v.payloadFormat === undefined &&
+    v.contentType === undefined &&
+    v.responseTopic === undefined &&
+    v.correlationData === undefined &&
+    v.userProperties === undefined;
+  if (none) return undefined; // the usual case: no object to build
   const properties: {
     payloadFormatIndicator?: boolean;
     contentType?: string;
@@ -143,43 +111,42 @@ function decodeProperties(v: ShoalHeaderValues): ForwardedProperties | undefined
   return any ? properties : undefined;
 }
 
-function messageOf(topic: string, payload: Uint8Array, v: ShoalHeaderValues): Message {
-  const message: {
-    -readonly [K in keyof Message]: Message[K];
-  } = {
-    topic,
-    payload,
-    qos: decodeQoS(v.qos ?? ''),
-    retain: v.retain === '1',
-  };
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Adds what the headers say beyond QoS and retain. */
+function fill(message: Mutable<Message>, v: ShoalHeaderValues): void {
   const expiresAt = v.expiresAt === undefined ? Number.NaN : Number.parseInt(v.expiresAt, 10);
   if (Number.isSafeInteger(expiresAt)) message.expiresAtMs = expiresAt;
   const origin = v.origin === undefined ? undefined : decodeText(v.origin);
   if (origin !== undefined) message.originClientId = origin;
   const properties = decodeProperties(v);
   if (properties !== undefined) message.properties = properties;
-  return message;
 }
 
 /** The MQTT message a NATS message carries; `topic` comes from its subject (subjectToTopic). */
 export function decodeMessage(topic: string, payload: Uint8Array, h: MsgHdrs | undefined): Message {
   if (h === undefined) return { topic, payload, qos: 0, retain: false };
-  return messageOf(topic, payload, readHeaders(h));
+  const v = readHeaders(h);
+  const message: Mutable<Message> = { topic, payload, qos: decodeQoS(v.qos), retain: v.retain === '1' };
+  fill(message, v);
+  return message;
 }
 
 /**
- * A message received on a live subject of shard `shardId`; a message SHOAL_MSGS re-published carries its
- * stream sequence in `Nats-Sequence`.
+ * A message received on a live subject of shard `shardId`, its headers as the raw block (nats-wire.ts) or as
+ * MsgHdrs; a message SHOAL_MSGS re-published carries its stream sequence in `Nats-Sequence`.
  */
 export function decodeDelivered(
   topic: string,
   payload: Uint8Array,
-  h: MsgHdrs | undefined,
+  h: Uint8Array | MsgHdrs | undefined,
   shardId: string,
 ): DeliveredMessage {
   if (h === undefined) return { topic, payload, qos: 0, retain: false, shardId };
-  const v = readHeaders(h);
-  const message = messageOf(topic, payload, v);
-  const sequence = v.sequence === undefined ? Number.NaN : Number.parseInt(v.sequence, 10);
-  return Number.isSafeInteger(sequence) && sequence > 0 ? { ...message, shardId, sequence } : { ...message, shardId };
+  const v = h instanceof Uint8Array ? readHeaderBlock(h) : readHeaders(h);
+  const message: Mutable<DeliveredMessage> = { topic, payload, qos: decodeQoS(v.qos), retain: v.retain === '1', shardId };
+  fill(message, v);
+  const sequence = v.sequence ?? Number.NaN;
+  if (Number.isSafeInteger(sequence) && sequence > 0) message.sequence = sequence;
+  return message;
 }

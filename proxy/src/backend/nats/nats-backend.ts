@@ -20,8 +20,8 @@ import type {
   StoredReadRequest,
 } from '../message-backend.js';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { InterestSet } from './interest-set.js';
+import { headerBlockText, OriginLines } from './header-block.js';
 import { encodeMessage } from './message-headers.js';
 import { liveSubject, MESSAGES_STREAM, storedSubject } from './nats-names.js';
 import {
@@ -34,6 +34,7 @@ import {
 import type { NatsLog, ShardLink, ShardPool, ShardStateChange } from './shard-pool.js';
 import { StoredDelivery } from './stored-delivery.js';
 import { StoredPublisher } from './stored-publisher.js';
+import { NatsWire } from './nats-wire.js';
 import { StreamKeeper } from './stream-keeper.js';
 import type { StreamOptions } from './streams.js';
 
@@ -83,6 +84,10 @@ export class NatsBackend implements MessageBackend {
   private readonly stored: StoredDelivery;
   /** QoS ≥ 1 publishing per shard connection (one ack subscription each), made on first use. */
   private readonly publishers = new WeakMap<NatsConnection, StoredPublisher>();
+  /** Encoded `Shoal-Origin` lines of the publishing sessions. */
+  private readonly origins = new OriginLines();
+  /** QoS 0 publishing per shard connection (nats-wire.ts). */
+  private readonly wires = new WeakMap<NatsConnection, NatsWire>();
   /** Ensures the streams on each shard when `streams` is set. */
   private readonly streamKeeper: StreamKeeper | undefined;
   private readonly stopListening: () => void;
@@ -162,7 +167,8 @@ export class NatsBackend implements MessageBackend {
     }
     try {
       if (link === undefined) throw new Error(`shard is ${this.pool.stateOf(shard.id) ?? 'not in the ring'}`);
-      await this.publishOn(link, subject, message, options?.messageId);
+      const stored = this.publishOn(link, subject, message, options?.messageId);
+      if (stored !== undefined) await stored;
       done('ok');
     } catch (error) {
       done('failed');
@@ -174,37 +180,41 @@ export class NatsBackend implements MessageBackend {
     }
   }
 
-  private async publishOn(link: ShardLink, subject: string, message: Message, messageId?: string): Promise<void> {
-    const encoded = encodeMessage(message);
-    const headers = encoded.headers === undefined ? {} : { headers: encoded.headers };
-    const deadlineMs = this.clock.now() + this.options.publishTimeoutMs;
-    const work: Promise<unknown>[] = [];
+  /** Writes the message to the shard; the promise (none for a plain QoS 0 message) settles when it is stored. */
+  private publishOn(link: ShardLink, subject: string, message: Message, messageId?: string): Promise<unknown> | undefined {
+    let stored: Promise<unknown> | undefined;
     if (message.qos === 0) {
-      link.nc.publish(liveSubject(subject), encoded.payload, headers);
+      this.wireFor(link.nc).publish(liveSubject(subject), message.payload, headerBlockText(message, undefined, this.origins));
     } else {
       // The stream is checked on the acknowledgement rather than with `Nats-Expected-Stream`, a header
       // every subscriber would receive with the re-published message.
-      const stored = this.publisherFor(link.nc).publish(storedSubject(subject), encoded.payload, encoded.headers ?? natsHeaders(), messageId);
-      if (!message.retain) {
-        await stored;
-        return;
-      }
-      work.push(stored);
+      const block = headerBlockText(message, messageId, this.origins);
+      if (block === undefined) throw new Error('a stored message carries its QoS header');
+      stored = this.publisherFor(link.nc).publish(storedSubject(subject), message.payload, block);
     }
-    if (message.retain) {
-      // [MQTT-3.3.1-5] store, [MQTT-3.3.1-6]/[MQTT-3.3.1-7] an empty payload deletes; QoS 0 included.
-      // Own headers: js.publish adds its headers to the object it is given.
-      const remove = message.payload.length === 0;
-      const nowMs = (): number => this.clock.now();
-      work.push(writeRetained(link, { subject, encoded: encodeMessage(message), remove, deadlineMs, nowMs }));
+    if (!message.retain) return stored;
+    // [MQTT-3.3.1-5] store, [MQTT-3.3.1-6]/[MQTT-3.3.1-7] an empty payload deletes; QoS 0 included.
+    // Own headers: js.publish adds its headers to the object it is given.
+    const remove = message.payload.length === 0;
+    const nowMs = (): number => this.clock.now();
+    const deadlineMs = nowMs() + this.options.publishTimeoutMs;
+    const retained = writeRetained(link, { subject, encoded: encodeMessage(message), remove, deadlineMs, nowMs });
+    return stored === undefined ? retained : Promise.all([stored, retained]);
+  }
+
+  private wireFor(nc: NatsConnection): NatsWire {
+    let wire = this.wires.get(nc);
+    if (wire === undefined) {
+      wire = new NatsWire(nc);
+      this.wires.set(nc, wire);
     }
-    await Promise.all(work);
+    return wire;
   }
 
   private publisherFor(nc: NatsConnection): StoredPublisher {
     let publisher = this.publishers.get(nc);
     if (publisher === undefined || publisher.closed) {
-      publisher = new StoredPublisher({ nc, stream: MESSAGES_STREAM, timeoutMs: this.options.publishTimeoutMs });
+      publisher = new StoredPublisher({ nc, stream: MESSAGES_STREAM, timeoutMs: this.options.publishTimeoutMs, wire: this.wireFor(nc) });
       this.publishers.set(nc, publisher);
     }
     return publisher;

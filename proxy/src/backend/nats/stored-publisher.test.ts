@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parsePubAck } from './stored-publisher.js';
+import { parsePubAck, quickPubAck } from './stored-publisher.js';
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
@@ -32,5 +32,36 @@ describe('parsePubAck', () => {
     expect(() => parsePubAck(json({ stream: '', seq: 1 }))).toThrow('names no stream');
     expect(() => parsePubAck(json({ stream: 'S', seq: '1' }))).toThrow('no sequence');
     expect(() => parsePubAck(json({ stream: 'S', seq: 1.5 }))).toThrow('no sequence');
+  });
+});
+
+describe('quickPubAck', () => {
+  const head = new TextEncoder().encode('{"stream":"SHOAL_MSGS","seq":');
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+  it('reads the usual acknowledgement and a duplicate from their bytes', () => {
+    expect(quickPubAck(text('{"stream":"SHOAL_MSGS","seq":42}'), head, 'SHOAL_MSGS')).toEqual({ stream: 'SHOAL_MSGS', seq: 42, duplicate: false });
+    expect(quickPubAck(text('{"stream":"SHOAL_MSGS","seq":7,"duplicate":true}'), head, 'SHOAL_MSGS')).toEqual({
+      stream: 'SHOAL_MSGS',
+      seq: 7,
+      duplicate: true,
+    });
+  });
+
+  it('leaves every other shape to parsePubAck', () => {
+    for (const other of [
+      '{"stream":"OTHER","seq":42}',
+      '{"stream":"SHOAL_MSGS","seq":42,"domain":"hub"}',
+      '{"stream":"SHOAL_MSGS","seq":42,"duplicate":false}',
+      '{"stream":"SHOAL_MSGS","seq":}',
+      '{"stream":"SHOAL_MSGS","seq":-1}',
+      '{"stream":"SHOAL_MSGS","seq":1e3}',
+      '{"stream":"SHOAL_MSGS","seq":12345678901234567}',
+      '{"stream":"SHOAL_MSGS","seq":42} ',
+      '{"error":{"code":503,"description":"x"}}',
+      '',
+    ]) {
+      expect({ other, ack: quickPubAck(text(other), head, 'SHOAL_MSGS') }).toEqual({ other, ack: undefined });
+    }
   });
 });

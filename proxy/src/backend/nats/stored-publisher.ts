@@ -5,8 +5,14 @@
 // publish, expires what JetStream did not acknowledge in time. The semantics are js.publish's: the
 // promise resolves only on the stream's acknowledgement, names the stream that stored the message, and
 // rejects on a JetStream error, a no-responders status, a timeout, or a closed connection.
-import type { MsgHdrs, NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
+//
+// The frames go out through NatsWire (nats-wire.ts), the header block already made (header-block.ts, with the
+// `Nats-Msg-Id`); tokens are numbers, read back from the reply subject's bytes, and the usual acknowledgement
+// `{"stream":"<stream>","seq":<n>}` is read from its bytes (anything else goes through JSON.parse).
+import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
 import { createInbox } from '@nats-io/transport-node';
+import { digitsIn, type HeaderBlock } from './header-block.js';
+import { NatsWire } from './nats-wire.js';
 
 /** What JetStream answers to a stored publish. */
 export interface StoredAck {
@@ -14,9 +20,6 @@ export interface StoredAck {
   readonly seq: number;
   readonly duplicate: boolean;
 }
-
-/** The header JetStream de-duplicates on. */
-export const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /**
  * Parses a PubAck (`{"stream":…,"seq":…,"duplicate":…}` or `{"error":{"code":…,"description":…}}`);
@@ -56,14 +59,36 @@ export interface StoredPublisherOptions {
   readonly timeoutMs: number;
   /** A monotonic millisecond clock; performance.now when absent. */
   readonly now?: () => number;
+  /** Publish through the public nats.js API only (tests compare both paths). */
+  readonly publicApi?: boolean;
+  /** The connection's NatsWire, shared with other publishing on it (one batch per turn); made when absent. */
+  readonly wire?: NatsWire;
 }
+
+/**
+ * Reads `{"stream":"<stream>","seq":<digits>}` (optionally `,"duplicate":true` before the brace) from the bytes
+ * of an acknowledgement; undefined for any other shape.
+ */
+export function quickPubAck(data: Uint8Array, expected: Uint8Array, stream: string): StoredAck | undefined {
+  const n = data.length;
+  const head = expected.length;
+  if (n < head + 2 || n > head + 40 || data[n - 1] !== 0x7d) return undefined;
+  for (let i = 0; i < head; i++) if (data[i] !== expected[i]) return undefined;
+  const seq = digitsIn(data, head, n - 1);
+  if (seq !== undefined) return { stream, seq, duplicate: false };
+  const tail = n - DUPLICATE_TAIL.length;
+  const duplicateSeq = DUPLICATE_TAIL.compare(data, tail, n) === 0 ? digitsIn(data, head, tail) : undefined;
+  return duplicateSeq === undefined ? undefined : { stream, seq: duplicateSeq, duplicate: true };
+}
+
+const DUPLICATE_TAIL = Buffer.from(',"duplicate":true}', 'latin1');
 
 /** A publish waiting to be written (in `queued`) and for its acknowledgement (in `pending`). */
 interface Pending {
   readonly subject: string;
   readonly payload: Uint8Array;
-  readonly headers: MsgHdrs;
-  readonly token: string;
+  readonly block: HeaderBlock;
+  readonly token: number;
   readonly deadline: number;
   resolve: (ack: StoredAck) => void;
   reject: (error: Error) => void;
@@ -74,11 +99,14 @@ const unset = (): void => undefined;
 /** Stored publishes on one connection; see the module comment. */
 export class StoredPublisher {
   private readonly nc: NatsConnection;
+  private readonly wire: NatsWire;
   private readonly prefix: string;
+  /** `{"stream":"<stream>","seq":` */
+  private readonly ackHead: Uint8Array;
   private readonly sub: Subscription;
   private readonly now: () => number;
   /** In publish order, hence in deadline order (the timeout is constant). */
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Map<number, Pending>();
   private queued: Pending[] = [];
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -87,6 +115,8 @@ export class StoredPublisher {
 
   constructor(private readonly options: StoredPublisherOptions) {
     this.nc = options.nc;
+    this.wire = options.wire ?? new NatsWire(options.nc, options.publicApi === true ? { publicApi: true } : {});
+    this.ackHead = Buffer.from(`{"stream":${JSON.stringify(options.stream)},"seq":`, 'utf8');
     this.now = options.now ?? (() => performance.now());
     const inbox = createInbox();
     this.prefix = `${inbox}.`;
@@ -107,12 +137,16 @@ export class StoredPublisher {
     return this.pending.size;
   }
 
-  /** Stores `payload` under `subject`; `headers` are sent as given (plus `Nats-Msg-Id` when `msgId` is set). */
-  publish(subject: string, payload: Uint8Array, headers: MsgHdrs, msgId?: string): Promise<StoredAck> {
+  /** True when frames are written directly (see nats-wire.ts). */
+  get fast(): boolean {
+    return this.wire.fast;
+  }
+
+  /** Stores `payload` under `subject` with the header block (headerBlockText, `Nats-Msg-Id` included). */
+  publish(subject: string, payload: Uint8Array, block: HeaderBlock): Promise<StoredAck> {
     if (this.closedReason !== undefined) return Promise.reject(new Error(this.closedReason));
-    if (msgId !== undefined) headers.set(MSG_ID_HEADER, msgId);
-    const token = (this.nextToken++).toString(36);
-    const p: Pending = { subject, payload, headers, token, deadline: this.now() + this.options.timeoutMs, resolve: unset, reject: unset };
+    const token = this.nextToken++;
+    const p: Pending = { subject, payload, block, token, deadline: this.now() + this.options.timeoutMs, resolve: unset, reject: unset };
     return new Promise<StoredAck>((resolve, reject) => {
       p.resolve = resolve;
       p.reject = reject;
@@ -146,14 +180,15 @@ export class StoredPublisher {
     this.queued = [];
     for (const q of batch) {
       try {
-        this.nc.publish(q.subject, q.payload, { reply: this.prefix + q.token, headers: q.headers });
+        this.wire.publish(q.subject, q.payload, q.block, this.prefix + String(q.token));
       } catch (error) {
         this.settle(q.token)?.reject(error instanceof Error ? error : new Error(String(error)));
       }
     }
   }
 
-  private settle(token: string): Pending | undefined {
+  private settle(token: number | undefined): Pending | undefined {
+    if (token === undefined) return undefined;
     const p = this.pending.get(token);
     if (p !== undefined) this.pending.delete(token);
     return p;
@@ -161,11 +196,16 @@ export class StoredPublisher {
 
   private onReply(error: Error | null, msg: Msg): void {
     if (error !== null) return; // the subscription ends; `closed` settles what is pending
-    const p = this.settle(msg.subject.slice(this.prefix.length));
+    const p = this.settle(this.wire.tokenAfter(msg, this.prefix));
     if (p === undefined) return; // late: it already timed out
     if (msg.data.length === 0) {
       const code = msg.headers?.code ?? 0;
       p.reject(new Error(code === 503 ? 'no responders: no stream stores the subject' : `status ${code} ${msg.headers?.description ?? ''}`));
+      return;
+    }
+    const quick = quickPubAck(msg.data, this.ackHead, this.options.stream);
+    if (quick !== undefined) {
+      p.resolve(quick);
       return;
     }
     try {
