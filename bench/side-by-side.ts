@@ -8,6 +8,7 @@
 //   npx tsx bench/side-by-side.ts [--quick] [--only a,b] [--systems shoal,mosquitto,nats-mqtt] [--seconds S]
 //   npx tsx bench/side-by-side.ts --from-results <YYYY-MM-DD>   (rewrite the summary and chart from the JSON files)
 //   --cpu-prof: a V8 CPU profile per Shoal proxy, kept with the logs in the state directory it prints
+//   --half-rate R: pace the half-rate scenario at R msg/s instead of half of this run's QoS 1 rate (to profile it alone)
 //
 // Writes bench/results/<date>-<scenario>.json, <date>-summary.md and <date>-summary.svg (scenarios:
 // bench/lib/side-by-side-scenarios.ts). --quick (BENCH_QUICK=1 in make) runs about a minute; the default run
@@ -35,6 +36,7 @@ interface Options {
   readonly seconds: number | undefined;
   readonly fromResults: string | undefined;
   readonly cpuProf: boolean;
+  readonly halfRate: number | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -44,6 +46,7 @@ function parseOptions(argv: readonly string[]): Options {
   let seconds: number | undefined;
   let fromResults: string | undefined;
   let cpuProf = false;
+  let halfRate: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => argv[++i] ?? '';
@@ -53,12 +56,14 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--seconds') seconds = Number(value());
     else if (arg === '--from-results') fromResults = value();
     else if (arg === '--cpu-prof') cpuProf = true;
+    else if (arg === '--half-rate') halfRate = Number(value());
     else throw new Error(`unexpected argument ${String(arg)}; usage: see the header of bench/side-by-side.ts`);
   }
   const unknown = only?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   if (seconds !== undefined && !(seconds >= 1 && seconds <= 600)) throw new Error('--seconds must be in 1..600');
-  return { quick, only, systems, seconds, fromResults, cpuProf };
+  if (halfRate !== undefined && !(halfRate > 0)) throw new Error('--half-rate must be a positive rate in msg/s');
+  return { quick, only, systems, seconds, fromResults, cpuProf, halfRate };
 }
 
 function settingsFor(options: Options): BenchSettings {
@@ -81,6 +86,7 @@ function settingsFor(options: Options): BenchSettings {
     replayStallMs: q ? 3_000 : 10_000,
     idleSettleMs: q ? 1_000 : 3_000,
     runId: `r${Date.now().toString(36)}`,
+    ...(options.halfRate === undefined ? {} : { halfRatePerSecond: options.halfRate }),
   };
 }
 

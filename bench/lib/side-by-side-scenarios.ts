@@ -30,6 +30,8 @@ export interface BenchSettings {
   readonly replayStallMs: number;
   /** Idle connections: the pause between the last CONNACK and reading RSS. */
   readonly idleSettleMs: number;
+  /** `--half-rate`: the half-rate scenario's rate (msg/s) instead of half of this run's QoS 1 rate. */
+  readonly halfRatePerSecond?: number;
   readonly runId: string;
 }
 
@@ -147,7 +149,7 @@ const pairs = (qos: 0 | 1): ScenarioDefinition['run'] => (target, settings) => {
 
 const halfRate: ScenarioDefinition['run'] = (target, settings, previous) => {
   const full = previous.get('pairs-qos1')?.get(target.name)?.flow;
-  const rate = full === undefined || full.publishedPerSecond === 0 ? 1_000 : full.publishedPerSecond / 2;
+  const rate = settings.halfRatePerSecond ?? (full === undefined || full.publishedPerSecond === 0 ? 1_000 : full.publishedPerSecond / 2);
   const topics = topicsOf('half1', settings.pairs, settings.runId);
   return measureFlow(target, flowSpec(target, settings, 'pairs-qos1-half-rate', {
     qos: 1,
