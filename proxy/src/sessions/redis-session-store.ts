@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { z } from 'zod';
+import { OwnerSets } from './owner-sets.js';
 import { BackendUnavailableError } from '../errors.js';
 import type { Will } from '../protocol/will.js';
 import {
@@ -73,6 +74,8 @@ export class RedisSessionStore implements SessionStore {
   private readonly buckets: number;
   private readonly graceMs: number;
   private readonly tombstoneMs: number;
+  /** SADD/SREM of the owner sets, one command per set and kind per event-loop turn. */
+  private readonly owners: OwnerSets;
   private nextBucket = 0;
 
   constructor(options: RedisSessionStoreOptions) {
@@ -90,6 +93,7 @@ export class RedisSessionStore implements SessionStore {
     });
     this.redis.on('error', () => undefined); // failures surface as rejected commands; reconnecting is ioredis's job
     for (const [name, script] of Object.entries(SESSION_SCRIPTS)) this.redis.defineCommand(name, script);
+    this.owners = new OwnerSets({ sadd: (key, members) => this.redis.sadd(key, ...members), srem: (key, members) => this.redis.srem(key, ...members) });
   }
 
   /** Whether the connection to Redis is up (for readiness). */
@@ -102,12 +106,12 @@ export class RedisSessionStore implements SessionStore {
     const keys = [k.session, k.subscriptions, k.cursors, k.will];
     const args = [options.cleanStart ? '1' : '0', options.proxyId, options.nowMs, options.protocolVersion, options.expiryIntervalSeconds];
     // the owner's set names the sessions to orphan if this proxy dies (sent with the script: one round trip)
-    const owned = this.call(() => this.redis.sadd(ownerKey(options.proxyId), clientId));
+    const owned = this.call(() => this.owners.add(ownerKey(options.proxyId), clientId));
     const [scripted] = await Promise.all([this.run('shoalOpen', keys, args), owned]);
     const reply = this.parseReply(OPENED, clientId, scripted);
     const [epoch, owner, endedWill] = reply;
     // a takeover: the previous owner no longer holds it
-    if (owner !== '' && owner !== options.proxyId) await this.call(() => this.redis.srem(ownerKey(owner), clientId));
+    if (owner !== '' && owner !== options.proxyId) await this.call(() => this.owners.remove(ownerKey(owner), clientId));
     const opened = {
       epoch,
       ...(owner === '' ? {} : { previousOwner: owner }),
@@ -141,7 +145,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** The session is no longer connected through `owner` (from SAVE or DELETE): drop it from the owner's set. */
   private async leaveOwner(clientId: string, owner: string | undefined): Promise<void> {
-    if (owner !== undefined && owner !== '') await this.call(() => this.redis.srem(ownerKey(owner), clientId));
+    if (owner !== undefined && owner !== '') await this.call(() => this.owners.remove(ownerKey(owner), clientId));
   }
 
   async updateSubscriptions(clientId: string, epoch: number, change: SubscriptionChange): Promise<void> {
