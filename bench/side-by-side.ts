@@ -59,11 +59,15 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--half-rate') halfRate = Number(value());
     else throw new Error(`unexpected argument ${String(arg)}; usage: see the header of bench/side-by-side.ts`);
   }
-  const unknown = only?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
+  return checked({ quick, only, systems, seconds, fromResults, cpuProf, halfRate });
+}
+
+function checked(options: Options): Options {
+  const unknown = options.only?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  if (seconds !== undefined && !(seconds >= 1 && seconds <= 600)) throw new Error('--seconds must be in 1..600');
-  if (halfRate !== undefined && !(halfRate > 0)) throw new Error('--half-rate must be a positive rate in msg/s');
-  return { quick, only, systems, seconds, fromResults, cpuProf, halfRate };
+  if (options.seconds !== undefined && !(options.seconds >= 1 && options.seconds <= 600)) throw new Error('--seconds must be in 1..600');
+  if (options.halfRate !== undefined && !(options.halfRate > 0)) throw new Error('--half-rate must be a positive rate in msg/s');
+  return options;
 }
 
 function settingsFor(options: Options): BenchSettings {

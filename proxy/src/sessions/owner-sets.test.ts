@@ -51,7 +51,7 @@ describe('OwnerSets', () => {
     const owners = new OwnerSets(redis);
     const results = await Promise.allSettled([owners.add('p0', 'a'), owners.add('p0', 'fail'), owners.add('p1', 'c')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
-    expect(results[0]?.status === 'rejected' ? String(results[0].reason) : '').toContain('connection lost');
+    expect(results[0].status === 'rejected' ? String(results[0].reason) : '').toContain('connection lost');
   });
 
   it('fails the callers when the client throws instead of rejecting', async () => {
