@@ -1,7 +1,7 @@
 // Each proxy's owner set (redis-keys.ts `ownerKey`: the client ids whose sessions it holds connected) changes
-// twice per connection: SADD at CONNECT, SREM when the session is saved or deleted. One command each cost ~20 µs
-// of ioredis work in the proxy, about a quarter of a CONNECT's CPU (docs/performance.md "CONNECT path"). The
-// changes of one event-loop turn are sent together instead: consecutive changes of the same kind to the same
+// twice per connection: SADD at CONNECT, SREM when the session is saved or deleted: two of the four Redis commands
+// of a CONNECT cycle, whose ioredis work is about a quarter of a CONNECT's CPU (docs/performance.md, "Where the
+// goals stand", CONNECT rate). The changes of one event-loop turn are sent together instead: consecutive changes of the same kind to the same
 // set become ONE `SADD key id…` or `SREM key id…`, in the order they were asked for (an id added and removed in
 // one turn ends removed), every caller waiting for the command that carries its id.
 
