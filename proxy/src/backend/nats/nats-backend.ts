@@ -19,22 +19,16 @@ import type {
   StoredBatch,
   StoredReadRequest,
 } from '../message-backend.js';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { InterestSet } from './interest-set.js';
-import { headerBlockText, OriginLines } from './header-block.js';
-import { encodeMessage } from './message-headers.js';
-import { liveSubject, MESSAGES_STREAM, storedSubject } from './nats-names.js';
+import { ShardWriter } from './shard-writer.js';
 import {
   readRetainedMatching,
   readRetainedSubject,
   withDeadline,
-  writeRetained,
   type StoredRetained,
 } from './retained.js';
 import type { NatsLog, ShardLink, ShardPool, ShardStateChange } from './shard-pool.js';
 import { StoredDelivery } from './stored-delivery.js';
-import { StoredPublisher } from './stored-publisher.js';
-import { NatsWire } from './nats-wire.js';
 import { StreamKeeper } from './stream-keeper.js';
 import type { StreamOptions } from './streams.js';
 
@@ -82,12 +76,8 @@ export class NatsBackend implements MessageBackend {
   private readonly clock: Clock;
   private readonly interests: InterestSet;
   private readonly stored: StoredDelivery;
-  /** QoS ≥ 1 publishing per shard connection (one ack subscription each), made on first use. */
-  private readonly publishers = new WeakMap<NatsConnection, StoredPublisher>();
-  /** Encoded `Shoal-Origin` lines of the publishing sessions. */
-  private readonly origins = new OriginLines();
-  /** QoS 0 publishing per shard connection (nats-wire.ts). */
-  private readonly wires = new WeakMap<NatsConnection, NatsWire>();
+  /** The frames a publish writes to its shard (shard-writer.ts). */
+  private readonly writer: ShardWriter;
   /** Ensures the streams on each shard when `streams` is set. */
   private readonly streamKeeper: StreamKeeper | undefined;
   private readonly stopListening: () => void;
@@ -99,6 +89,7 @@ export class NatsBackend implements MessageBackend {
     this.table = options.table;
     this.pool = options.pool;
     this.clock = options.clock ?? systemClock;
+    this.writer = new ShardWriter(this.clock, options.publishTimeoutMs);
     this.interests = new InterestSet({
       links: (shardId) => this.pool.link(shardId),
       log: options.log,
@@ -167,7 +158,7 @@ export class NatsBackend implements MessageBackend {
     }
     try {
       if (link === undefined) throw new Error(`shard is ${this.pool.stateOf(shard.id) ?? 'not in the ring'}`);
-      const stored = this.publishOn(link, subject, message, options?.messageId);
+      const stored = this.writer.write(link, subject, message, options?.messageId);
       if (stored !== undefined) await stored;
       done('ok');
     } catch (error) {
@@ -178,46 +169,6 @@ export class NatsBackend implements MessageBackend {
         { cause: error },
       );
     }
-  }
-
-  /** Writes the message to the shard; the promise (none for a plain QoS 0 message) settles when it is stored. */
-  private publishOn(link: ShardLink, subject: string, message: Message, messageId?: string): Promise<unknown> | undefined {
-    let stored: Promise<unknown> | undefined;
-    if (message.qos === 0) {
-      this.wireFor(link.nc).publish(liveSubject(subject), message.payload, headerBlockText(message, undefined, this.origins));
-    } else {
-      // The stream is checked on the acknowledgement rather than with `Nats-Expected-Stream`, a header
-      // every subscriber would receive with the re-published message.
-      const block = headerBlockText(message, messageId, this.origins);
-      if (block === undefined) throw new Error('a stored message carries its QoS header');
-      stored = this.publisherFor(link.nc).publish(storedSubject(subject), message.payload, block);
-    }
-    if (!message.retain) return stored;
-    // [MQTT-3.3.1-5] store, [MQTT-3.3.1-6]/[MQTT-3.3.1-7] an empty payload deletes; QoS 0 included.
-    // Own headers: js.publish adds its headers to the object it is given.
-    const remove = message.payload.length === 0;
-    const nowMs = (): number => this.clock.now();
-    const deadlineMs = nowMs() + this.options.publishTimeoutMs;
-    const retained = writeRetained(link, { subject, encoded: encodeMessage(message), remove, deadlineMs, nowMs });
-    return stored === undefined ? retained : Promise.all([stored, retained]);
-  }
-
-  private wireFor(nc: NatsConnection): NatsWire {
-    let wire = this.wires.get(nc);
-    if (wire === undefined) {
-      wire = new NatsWire(nc);
-      this.wires.set(nc, wire);
-    }
-    return wire;
-  }
-
-  private publisherFor(nc: NatsConnection): StoredPublisher {
-    let publisher = this.publishers.get(nc);
-    if (publisher === undefined || publisher.closed) {
-      publisher = new StoredPublisher({ nc, stream: MESSAGES_STREAM, timeoutMs: this.options.publishTimeoutMs, wire: this.wireFor(nc) });
-      this.publishers.set(nc, publisher);
-    }
-    return publisher;
   }
 
   addInterest(key: InterestKey, handler: DeliveryHandler): Promise<void> {
