@@ -8,7 +8,8 @@ import mqtt from 'mqtt-packet';
 import type { IPublishPacket, Packet } from 'mqtt-packet';
 import { PacketDecoder } from '../proxy/src/protocol/packet-decoder.js';
 import { decodeDataPacket } from '../proxy/src/protocol/publish-codec.js';
-import { asBuffer, blankOutboundPublish, encodeAck, encodePublish } from '../proxy/src/protocol/publish-encoder.js';
+import { asBuffer } from '../proxy/src/bytes.js';
+import { blankOutboundPublish, encodeAck, encodePublish } from '../proxy/src/protocol/publish-encoder.js';
 import type { OutboundPublish } from '../proxy/src/protocol/publish-encoder.js';
 
 const at = process.argv.indexOf('--packets');

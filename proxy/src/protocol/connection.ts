@@ -6,7 +6,8 @@ import { CONNECT_PREAMBLE_BYTES, connectProtocolLevel } from './connect-preamble
 import { FrameGuard } from './frame-guard.js';
 import { INITIAL_DECODER_SETTINGS, PacketDecoder, settingsAfterConnect } from './packet-decoder.js';
 import type { DecoderSettings } from './packet-decoder.js';
-import { asBuffer, encodeAck, encodePublish } from './publish-encoder.js';
+import { asBuffer } from '../bytes.js';
+import { encodeAck, encodePublish } from './publish-encoder.js';
 import type { OutboundPublish } from './publish-encoder.js';
 import { ReasonCode } from './reason-codes.js';
 import { SlowReadGuard } from './slow-read-guard.js';

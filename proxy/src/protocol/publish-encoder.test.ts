@@ -6,7 +6,8 @@ import mqtt from 'mqtt-packet';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { ForwardedProperties, UserProperties } from '../backend/message.js';
 import { SeededRandom } from '../test-support/seeded-random.js';
-import { asBuffer, encodeAck, encodePublish } from './publish-encoder.js';
+import { asBuffer } from '../bytes.js';
+import { encodeAck, encodePublish } from './publish-encoder.js';
 import type { OutboundPublish } from './publish-encoder.js';
 
 const COUNT = 5_000;

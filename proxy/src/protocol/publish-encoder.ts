@@ -25,11 +25,6 @@ export interface OutboundPublish {
   subscriptionIds: readonly number[] | undefined;
 }
 
-/** A Buffer view of bytes without copying them. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** A delivery with nothing set yet: QoS 0, an empty topic and payload, no properties. */
 export function blankOutboundPublish(): OutboundPublish {
   return {

@@ -8,6 +8,7 @@ import type { OutboundMessage } from '../protocol/outbound-flow.js';
 import type { Will } from '../protocol/will.js';
 import { CorruptSessionError } from './session-errors.js';
 import type { Qos2InboundRecord, SessionCursors, SessionRecord, SubscriptionRecord, InflightRecord } from './session-store.js';
+import { asBuffer } from '../bytes.js';
 
 /** The keys of T whose value may be undefined become optional keys without undefined (exactOptionalPropertyTypes). */
 type Compact<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
@@ -18,7 +19,7 @@ function compact<T extends object>(value: T): Compact<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Compact<T>;
 }
 
-const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+const toBase64 = (bytes: Uint8Array): string => asBuffer(bytes).toString('base64');
 const Bytes = z.base64().transform((text) => Uint8Array.from(Buffer.from(text, 'base64')));
 const Qos = z.union([z.literal(0), z.literal(1), z.literal(2)]);
 const PacketId = z.int().min(1).max(65_535);

@@ -6,6 +6,7 @@
 // values become strings, and `Nats-Sequence` is read as a number.
 import type { Message, UserProperties } from '../message.js';
 import { NatsHeader, ShoalHeader } from './nats-names.js';
+import { asBuffer } from '../../bytes.js';
 
 /** A header block as headerBlockText makes it: ASCII, so its length is its byte length. */
 export type HeaderBlock = string & { readonly __headerBlock: true };
@@ -81,7 +82,7 @@ function shoalLines(message: Message, origins: OriginLines | undefined): string 
   if (p.responseTopic !== undefined) text += line(ShoalHeader.ResponseTopic, encodeText(p.responseTopic));
   if (p.correlationData !== undefined) {
     const data = p.correlationData;
-    text += line(ShoalHeader.CorrelationData, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'));
+    text += line(ShoalHeader.CorrelationData, asBuffer(data).toString('base64'));
   }
   if (p.userProperties !== undefined) text += userPropertyLines(p.userProperties);
   return text;
@@ -196,10 +197,6 @@ function trimmed(b: Buffer, start: number, end: number): [number, number] {
   while (start < end && b[start] === 0x20) start++;
   while (end > start && b[end - 1] === 0x20) end--;
   return [start, end];
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

@@ -13,6 +13,7 @@ import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node'
 import { createInbox } from '@nats-io/transport-node';
 import { digitsIn, type HeaderBlock } from './header-block.js';
 import { NatsWire } from './nats-wire.js';
+import { asBuffer } from '../../bytes.js';
 
 /** What JetStream answers to a stored publish. */
 export interface StoredAck {
@@ -28,7 +29,7 @@ export interface StoredAck {
 export function parsePubAck(data: Uint8Array): StoredAck {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+    parsed = JSON.parse(asBuffer(data).toString('utf8'));
   } catch {
     throw new Error('the acknowledgement is not JSON');
   }
