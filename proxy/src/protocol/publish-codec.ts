@@ -1,5 +1,5 @@
 import type { IPubackPacket, IPubcompPacket, IPublishPacket, IPubrecPacket, IPubrelPacket } from 'mqtt-packet';
-import { decodePublishProperties } from './publish-properties.js';
+import { decodePublishProperties, readVarInt } from './publish-properties.js';
 import type { PublishProperties } from './publish-properties.js';
 
 /**
@@ -33,16 +33,10 @@ export function decodeDataPacket(bytes: Buffer, protocolVersion: number): DataPa
   const type = first >> 4;
   if (type < PUBLISH || type > PUBCOMP) return undefined;
   // the Remaining Length: FrameGuard checked its form; a packet of up to 2 MB has at most 3 length bytes here
-  let length = 0;
-  let multiplier = 1;
-  let offset = 1;
-  for (;;) {
-    if (offset > 4 || offset >= bytes.length) return undefined;
-    const byte = bytes[offset++] ?? 0;
-    length += (byte & 0x7f) * multiplier;
-    if ((byte & 0x80) === 0) break;
-    multiplier *= 128;
-  }
+  const cursor = { offset: 1 };
+  const length = readVarInt(bytes, cursor, bytes.length);
+  if (length === undefined) return undefined;
+  const offset = cursor.offset;
   if (offset + length !== bytes.length) return undefined;
   return type === PUBLISH ? decodePublish(bytes, first, offset, length, protocolVersion) : decodeAck(bytes, first, offset, length, protocolVersion);
 }

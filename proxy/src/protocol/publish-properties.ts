@@ -16,8 +16,8 @@ export const PublishPropertyId = {
 } as const;
 const Id = PublishPropertyId;
 
-/** Where the next property starts. */
-interface Cursor {
+/** Where the next field starts. */
+export interface Cursor {
   offset: number;
 }
 
@@ -30,7 +30,8 @@ function readString(bytes: Buffer, cursor: Cursor, end: number): string | undefi
   return bytes.toString('utf8', at + 2, stop);
 }
 
-function readVarInt(bytes: Buffer, cursor: Cursor, end: number): number | undefined {
+/** A Variable Byte Integer (at most 4 bytes, before `end`) at the cursor, which moves past it. */
+export function readVarInt(bytes: Buffer, cursor: Cursor, end: number): number | undefined {
   let value = 0;
   let multiplier = 1;
   for (let i = 0; i < 4 && cursor.offset < end; i++) {
