@@ -3,6 +3,7 @@ import { BucketHistogram, CounterTally } from './tallies.js';
 import type { AclAction } from '../auth/acl.js';
 import type { AuthFailureReason } from '../auth/authenticators.js';
 import type { QoS } from '../backend/message.js';
+import type { PublishOutcome } from '../backend/nats/nats-backend.js';
 import type { RateLimitScope } from '../protocol/connect-rate-limit.js';
 import type { DropReason } from '../protocol/outbound-flow.js';
 import type { ConnectAdmissionMetrics } from '../protocol/connect-admission.js';
@@ -201,7 +202,7 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmi
    * A publish to a shard ended: counted per shard, its JetStream round trip observed for QoS ≥ 1 (`seconds`), or
    * counted as a failure (`failed`: the client is told; `dropped`: QoS 0 to a shard that is down).
    */
-  shardPublish(shard: string, qos: QoS, outcome: 'ok' | 'failed' | 'dropped', seconds: number): void {
+  shardPublish(shard: string, qos: QoS, outcome: PublishOutcome, seconds: number): void {
     if (outcome !== 'ok') {
       this.shardPublishFailures.inc({ shard, outcome });
       return;
