@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import type { Fleet } from '../src/fleet/fleet.js';
 import { httpGet } from '../src/processes/child-process.js';
 import { collectMessages, connectClient, startTestFleet } from './support/test-fleet.js';
@@ -44,6 +45,33 @@ describe('data plane through a local fleet', () => {
     const messages = await received;
     expect(messages.map((m) => m.payload.toString())).toEqual([...Array(10).keys()].map((i) => `m${i}`));
     await Promise.all([subscriber.endAsync(), publisher.endAsync()]);
+  });
+
+  it('stores QoS 2 messages under a Nats-Msg-Id (JetStream de-duplication) and QoS 1 messages without one', async () => {
+    // Read on every shard as a plain NATS subscriber of the re-published live subjects, which carry the stored headers.
+    const shards = await Promise.all([0, 1, 2].map((i) => natsConnect({ servers: fleet.shard(i)?.url ?? '' })));
+    const ids = new Map<string, string>();
+    const seen = new Promise<void>((resolve) => {
+      for (const nc of shards) {
+        nc.subscribe('mqtt.>', {
+          callback: (_err, msg) => {
+            const payload = msg.string();
+            if (payload !== 'q1' && payload !== 'q2') return;
+            ids.set(payload, msg.headers?.get('Nats-Msg-Id') ?? '');
+            if (ids.size === 2) resolve();
+          },
+        });
+      }
+    });
+    await Promise.all(shards.map((nc) => nc.flush()));
+    const publisher = await connectClient(fleet, 1, { protocolVersion: 5, clientId: 'pub-msg-ids' });
+    await publisher.publishAsync('msg-ids/t', 'q1', { qos: 1 });
+    await publisher.publishAsync('msg-ids/t', 'q2', { qos: 2 });
+    await seen;
+    expect(ids.get('q1')).toBe('');
+    expect(ids.get('q2')).toMatch(/^[\w-]+\.[0-9a-z]+$/);
+    await publisher.endAsync();
+    await Promise.all(shards.map((nc) => nc.close()));
   });
 
   it('passes MQTT 5 properties through unchanged (user properties, correlation data, response topic, content type)', async () => {

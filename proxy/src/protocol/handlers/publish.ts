@@ -120,13 +120,16 @@ async function storeAndAcknowledge(client: ClientHandler, packet: IPublishPacket
   const { ctx, session } = client;
   const packetId = packet.messageId ?? 0;
   const ackType = packet.qos === 1 ? 'puback' : 'pubrec';
-  const messageId = ctx.nextMessageId();
+  // QoS 2 only: a re-sent PUBLISH of an open flow is stored under the same id, which JetStream's duplicate window
+  // removes. QoS 1 is at least once; an id would only cost each shard a de-duplication entry per message (for the
+  // whole window) that nothing ever matches: a client's re-send is a new message with a new id.
+  const messageId = packet.qos === 2 ? ctx.nextMessageId() : undefined;
   const reply = client.replies.reserve();
   client.inboundPending += 1;
   try {
-    await ctx.router.publish(message, { messageId });
+    await ctx.router.publish(message, messageId === undefined ? undefined : { messageId });
     ctx.metrics.published(packet.qos);
-    if (packet.qos === 2) session?.qos2In.set(packetId, messageId);
+    if (packet.qos === 2 && messageId !== undefined) session?.qos2In.set(packetId, messageId);
     reply({ cmd: ackType, messageId: packetId });
   } catch (err: unknown) {
     ctx.metrics.publishFailed(packet.qos);
