@@ -10,6 +10,9 @@
 //   --cpu-prof: a V8 CPU profile per Shoal proxy, kept with the logs in the state directory it prints
 //   --half-rate R: pace the half-rate scenario at R msg/s instead of half of this run's QoS 1 rate (to profile it alone)
 //
+// Before each scenario and system: the system's own backlog drained, then the whole machine quiet (≤ 0.2 cores busy
+// over 1 s, at most 10 s: bench/lib/quiet-machine.ts; `quietBefore` in the JSON), so none pays for another's leftovers.
+//
 // Writes bench/results/<date>-<scenario>.json, <date>-summary.md and <date>-summary.svg (scenarios:
 // bench/lib/side-by-side-scenarios.ts). --quick (BENCH_QUICK=1 in make) runs about a minute; the default run
 // stays under ten.

@@ -6,6 +6,7 @@ import { drive as connectLoops } from './connect-loop.js';
 import { runFlow, type FlowResult, type FlowSpec } from './flow.js';
 import { IdlePool } from './idle-pool.js';
 import { procRssMiB } from './proc-stats.js';
+import { waitForQuietMachine, type QuietReport } from './quiet-machine.js';
 import { ResourceMeter, type ResourceReport } from './resource-meter.js';
 import { replay, type ReplayResult } from './replay.js';
 import { Samples, round, sum, type Percentiles } from './samples.js';
@@ -90,6 +91,8 @@ export interface ConnectResult {
 export interface SystemResult {
   system: string;
   settledBeforeSeconds: number;
+  /** The wait for the whole machine to go quiet before the scenario (quiet-machine.ts). */
+  quietBefore?: QuietReport;
   resources: ResourceReport;
   /** CPU seconds of the system's processes per 100,000 delivered messages (flows) or CONNECTs. */
   cpuSecondsPer100k?: number;
@@ -105,6 +108,12 @@ export interface ScenarioDefinition {
   readonly title: string;
   /** Runs on one system; `previous` holds this run's earlier results (the half-rate scenario reads the QoS 1 one). */
   run(target: Target, settings: BenchSettings, previous: ReadonlyMap<string, ReadonlyMap<string, SystemResult>>): Promise<SystemResult>;
+}
+
+/** The system's own backlog drained (Target.settle), then the whole machine quiet. */
+async function settleBefore(target: Target): Promise<{ settledBeforeSeconds: number; quietBefore: QuietReport }> {
+  const settledBeforeSeconds = await target.settle();
+  return { settledBeforeSeconds, quietBefore: await waitForQuietMachine() };
 }
 
 const topicsOf = (prefix: string, count: number, runId: string): string[] => Array.from({ length: count }, (_, i) => `bench/${runId}/${prefix}/${i}`);
@@ -123,7 +132,7 @@ function flowSpec(target: Target, settings: BenchSettings, name: string, shape: 
 }
 
 async function measureFlow(target: Target, spec: FlowSpec): Promise<SystemResult> {
-  const settledBeforeSeconds = await target.settle();
+  const { settledBeforeSeconds, quietBefore } = await settleBefore(target);
   const meter = new ResourceMeter(target.pids).watchRss();
   let resources: ResourceReport | undefined;
   const flow = await runFlow(spec, () => meter.start(), () => (resources = meter.stop()));
@@ -132,6 +141,7 @@ async function measureFlow(target: Target, spec: FlowSpec): Promise<SystemResult
   return {
     system: target.name,
     settledBeforeSeconds,
+    quietBefore,
     resources: report,
     ...(delivered > 0 ? { cpuSecondsPer100k: round((report.systemCpuSeconds * 1e5) / delivered, 3) } : {}),
     flow,
@@ -185,7 +195,7 @@ const fanOut: ScenarioDefinition['run'] = (target, settings) => {
 const sumRssMiB = (pids: ReadonlyMap<string, number>): number => sum([...pids.values()].map((pid) => procRssMiB(pid) ?? 0));
 
 const idle: ScenarioDefinition['run'] = async (target, settings) => {
-  const settledBeforeSeconds = await target.settle();
+  const { settledBeforeSeconds, quietBefore } = await settleBefore(target);
   const meter = new ResourceMeter(target.pids).watchRss();
   const holdersBefore = sumRssMiB(target.connectionPids);
   const systemBefore = sumRssMiB(target.pids);
@@ -213,6 +223,7 @@ const idle: ScenarioDefinition['run'] = async (target, settings) => {
     return {
       system: target.name,
       settledBeforeSeconds,
+      quietBefore,
       resources: meter.stop(),
       idle: {
         connections: pool.counts.open,
@@ -242,7 +253,7 @@ async function rssBackTo(pids: ReadonlyMap<string, number>, ceilingMiB: number, 
 }
 
 const connectRate: ScenarioDefinition['run'] = async (target, settings) => {
-  const settledBeforeSeconds = await target.settle();
+  const { settledBeforeSeconds, quietBefore } = await settleBefore(target);
   const meter = new ResourceMeter(target.pids).watchRss();
   const holder = [...target.connectionPids.values()][0] ?? 0;
   const holderMeter = new ResourceMeter(new Map([['holder', holder]]));
@@ -258,6 +269,7 @@ const connectRate: ScenarioDefinition['run'] = async (target, settings) => {
   return {
     system: target.name,
     settledBeforeSeconds,
+    quietBefore,
     resources,
     ...(outcome.accepted > 0 ? { cpuSecondsPer100k: round((resources.systemCpuSeconds * 1e5) / outcome.accepted, 3) } : {}),
     connect: {
@@ -272,11 +284,11 @@ const connectRate: ScenarioDefinition['run'] = async (target, settings) => {
 };
 
 const replayScenario: ScenarioDefinition['run'] = async (target, settings) => {
-  const settledBeforeSeconds = await target.settle();
+  const { settledBeforeSeconds, quietBefore } = await settleBefore(target);
   const meter = new ResourceMeter(target.pids).watchRss();
   meter.start();
   const result = await replay(target, { messages: settings.replayMessages, clientId: `${settings.runId}-${target.name}-replay`, topic: `bench/${settings.runId}/replay`, payloadBytes: settings.payloadBytes, window: settings.window, stallMs: settings.replayStallMs });
-  return { system: target.name, settledBeforeSeconds, resources: meter.stop(), replay: result };
+  return { system: target.name, settledBeforeSeconds, quietBefore, resources: meter.stop(), replay: result };
 };
 
 export const SCENARIOS: readonly ScenarioDefinition[] = [
