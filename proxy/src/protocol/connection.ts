@@ -87,6 +87,8 @@ export class Connection {
   private corked = false;
   /** The first bytes, until they tell the protocol level of the CONNECT (see connect-preamble.ts). */
   private preamble: Buffer | undefined = NO_BYTES;
+  /** The bound on `end()`, cleared at close: its timer would hold this connection and its client for a second. */
+  private endBound: NodeJS.Timeout | undefined;
   /** Made at the first write that meets backpressure (most connections never do). */
   private slowRead: SlowReadGuard | undefined;
 
@@ -105,9 +107,11 @@ export class Connection {
     this.events = events;
     this.stream.on('data', (chunk: Buffer) => this.receive(chunk));
     this.stream.on('error', (err: Error) => this.fail(err));
-    const finish = (): void => this.finish();
-    this.stream.on('close', finish);
-    this.stream.on('end', finish);
+    this.stream.on('close', () => {
+      clearTimeout(this.endBound);
+      this.finish();
+    });
+    this.stream.on('end', () => this.finish());
     this.stream.on('drain', () => {
       this.slowRead?.drained();
       if (!this.closed) this.events?.onDrain();
@@ -207,7 +211,7 @@ export class Connection {
     this.slowRead?.close();
     this.stream.end();
     // a peer that never reads must not keep the socket: destroy after a bound
-    setTimeout(() => this.stream.destroy(), 1_000).unref();
+    this.endBound = setTimeout(() => this.stream.destroy(), 1_000).unref();
     this.events?.onClose();
   }
 
