@@ -7,6 +7,8 @@
 // Replies: a fenced script answers {0, ...} when the epoch matched and {1, <stored epoch or ''>} when it did not
 // (nothing written). Absent strings are '' and absent lists {} (a nil would end a Lua array).
 
+import { createHash } from 'node:crypto';
+
 /** Rejects a write whose epoch is not the stored one. */
 const FENCE = `
 local function stale(key, epoch)
@@ -230,3 +232,8 @@ export const SESSION_SCRIPTS = {
 } as const satisfies Record<string, LuaScript>;
 
 export type SessionScriptName = keyof typeof SESSION_SCRIPTS;
+
+/** The SHA-1 of each script, as EVALSHA names it. */
+export const SCRIPT_SHAS = Object.fromEntries(
+  Object.entries(SESSION_SCRIPTS).map(([name, { lua }]) => [name, createHash('sha1').update(lua).digest('hex')]),
+) as Record<SessionScriptName, string>;

@@ -14,7 +14,7 @@ import {
   type ExpiryKind,
 } from './redis-keys.js';
 import { CLAIMED, EXPIRED, FENCED, HEARTBEAT, isFenced, isOpened, OPENED, ORPHANED, parseReply, TAKEN_WILL } from './redis-replies.js';
-import { SESSION_SCRIPTS, type SessionScriptName } from './redis-scripts.js';
+import { SCRIPT_SHAS, SESSION_SCRIPTS, type SessionScriptName } from './redis-scripts.js';
 import { decodeSession, decodeWill, encodeState, encodeSubscription, encodeWill } from './session-codec.js';
 import { CorruptSessionError, StaleSessionError } from './session-errors.js';
 import {
@@ -80,7 +80,6 @@ export class RedisSessionStore implements SessionStore {
       enableAutoPipelining: true,
     });
     this.redis.on('error', () => undefined); // failures surface as rejected commands; reconnecting is ioredis's job
-    for (const [name, script] of Object.entries(SESSION_SCRIPTS)) this.redis.defineCommand(name, script);
     this.owners = new OwnerSets({ sadd: (key, members) => this.redis.sadd(key, ...members), srem: (key, members) => this.redis.srem(key, ...members) });
   }
 
@@ -253,10 +252,19 @@ export class RedisSessionStore implements SessionStore {
     return reply[1];
   }
 
-  private run(name: SessionScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    const command: unknown = Reflect.get(this.redis, name);
-    if (typeof command !== 'function') throw new TypeError(`script ${name} is not defined`);
-    return this.call(() => Reflect.apply(command, this.redis, [...keys, ...args]) as Promise<unknown>);
+  /**
+   * EVALSHA, and EVAL when the server does not have the script (new, or restarted): plain commands rather than
+   * ioredis's defineCommand, whose wrappers (and the copy of every script into each auto-pipeline) cost more
+   * than the command itself.
+   */
+  private async run(name: SessionScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    const { lua, numberOfKeys } = SESSION_SCRIPTS[name];
+    try {
+      return await this.redis.evalsha(SCRIPT_SHAS[name], numberOfKeys, ...keys, ...args);
+    } catch (err: unknown) {
+      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw unavailable(err);
+      return this.call(() => this.redis.eval(lua, numberOfKeys, ...keys, ...args));
+    }
   }
 
   /** Any failure of Redis itself (down, timed out, refused) is a BackendUnavailableError. */
@@ -264,7 +272,12 @@ export class RedisSessionStore implements SessionStore {
     try {
       return await command();
     } catch (err: unknown) {
-      throw new BackendUnavailableError('redis', err instanceof Error ? err.message : String(err), { cause: err });
+      throw unavailable(err);
     }
   }
+}
+
+/** Any failure of Redis itself (down, timed out, refused) is a BackendUnavailableError. */
+function unavailable(err: unknown): BackendUnavailableError {
+  return new BackendUnavailableError('redis', err instanceof Error ? err.message : String(err), { cause: err });
 }
