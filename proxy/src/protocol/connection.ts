@@ -143,7 +143,7 @@ export class Connection {
     return this.write(asBuffer(payload));
   }
 
-  /** The acknowledgements without properties, encoded without mqtt-packet; undefined for everything else. */
+  /** The acknowledgements without properties and a v3 CONNACK, encoded without mqtt-packet; undefined for everything else. */
   private encodeFast(packet: Packet): Buffer | undefined {
     switch (packet.cmd) {
       case 'puback':
@@ -152,6 +152,9 @@ export class Connection {
       case 'pubrel':
         if (packet.properties !== undefined || packet.messageId === undefined || 'dup' in packet) return undefined;
         return encodeAck(packet.cmd, packet.messageId, packet.reasonCode, this.protocolVersion);
+      case 'connack': // v3.1.1 and v3.1: four bytes (v5 has properties)
+        if (this.protocolVersion === 5 || packet.returnCode === undefined) return undefined;
+        return Buffer.from([0x20, 0x02, packet.sessionPresent ? 1 : 0, packet.returnCode]);
       default:
         return undefined;
     }
