@@ -70,6 +70,7 @@ describe('RedisSessionStore: Redis itself', () => {
       const { epoch } = await store.open('dev-1', openOptions());
       await store.updateCursors('dev-1', epoch, { 'shard-0': 1 });
       await store.save(sampleRecord('dev-1', { expiryIntervalSeconds: 60 }), epoch, Date.now());
+      await store.close(); // sends the owner-set removal it holds (owner-sets.ts)
       const keys = (await redisCli('--scan', '--pattern', 'shoal:*')).split('\n').sort();
       const bucket = expiryBucketKey(expiryBucketOf('dev-1', 4));
       expect(keys).toEqual([bucket, 'shoal:v1:{dev-1}:cursors', 'shoal:v1:{dev-1}:session', 'shoal:v1:{dev-1}:subs'].sort());

@@ -23,11 +23,11 @@ export type ShardConnectionState = 'connected' | 'reconnecting' | 'closed';
 export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmissionMetrics {
   readonly registry = new Registry();
   private readonly connections = new Gauge({ name: 'shoal_proxy_connections', help: 'Open MQTT connections.', registers: [this.registry] });
-  private readonly connects = new Counter({
+  private readonly connects = new CounterTally({
     name: 'shoal_proxy_connects_total',
     help: 'CONNECT attempts by result.',
-    labelNames: ['result'],
-    registers: [this.registry],
+    labelName: 'result',
+    registry: this.registry,
   });
   // Counted on every packet or message: plain numbers until a scrape (tallies.ts)
   private readonly packets = new CounterTally({
@@ -175,7 +175,7 @@ export class ProxyMetrics implements ProtocolMetrics, ExpiryMetrics, ConnectAdmi
     this.connections.dec();
   }
   connect(result: ConnectResult): void {
-    this.connects.inc({ result });
+    this.connects.add(result);
   }
   packetReceived(type: string): void {
     this.packets.add(type);

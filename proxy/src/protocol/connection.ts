@@ -87,6 +87,8 @@ export class Connection {
   private corked = false;
   /** The first bytes, until they tell the protocol level of the CONNECT (see connect-preamble.ts). */
   private preamble: Buffer | undefined = NO_BYTES;
+  /** The bound on `end()`, cleared at close: its timer would hold this connection and its client for a second. */
+  private endBound: NodeJS.Timeout | undefined;
   /** Made at the first write that meets backpressure (most connections never do). */
   private slowRead: SlowReadGuard | undefined;
 
@@ -105,9 +107,11 @@ export class Connection {
     this.events = events;
     this.stream.on('data', (chunk: Buffer) => this.receive(chunk));
     this.stream.on('error', (err: Error) => this.fail(err));
-    const finish = (): void => this.finish();
-    this.stream.on('close', finish);
-    this.stream.on('end', finish);
+    this.stream.on('close', () => {
+      clearTimeout(this.endBound);
+      this.finish();
+    });
+    this.stream.on('end', () => this.finish());
     this.stream.on('drain', () => {
       this.slowRead?.drained();
       if (!this.closed) this.events?.onDrain();
@@ -139,7 +143,7 @@ export class Connection {
     return this.write(asBuffer(payload));
   }
 
-  /** The acknowledgements without properties, encoded without mqtt-packet; undefined for everything else. */
+  /** The acknowledgements without properties and a v3 CONNACK, encoded without mqtt-packet; undefined for everything else. */
   private encodeFast(packet: Packet): Buffer | undefined {
     switch (packet.cmd) {
       case 'puback':
@@ -148,6 +152,9 @@ export class Connection {
       case 'pubrel':
         if (packet.properties !== undefined || packet.messageId === undefined || 'dup' in packet) return undefined;
         return encodeAck(packet.cmd, packet.messageId, packet.reasonCode, this.protocolVersion);
+      case 'connack': // v3.1.1 and v3.1: four bytes (v5 has properties)
+        if (this.protocolVersion === 5 || packet.returnCode === undefined) return undefined;
+        return Buffer.from([0x20, 0x02, packet.sessionPresent ? 1 : 0, packet.returnCode]);
       default:
         return undefined;
     }
@@ -207,7 +214,7 @@ export class Connection {
     this.slowRead?.close();
     this.stream.end();
     // a peer that never reads must not keep the socket: destroy after a bound
-    setTimeout(() => this.stream.destroy(), 1_000).unref();
+    this.endBound = setTimeout(() => this.stream.destroy(), 1_000).unref();
     this.events?.onClose();
   }
 

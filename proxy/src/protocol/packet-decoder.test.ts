@@ -58,3 +58,27 @@ describe('PacketDecoder shared by connections', () => {
     expect(settingsAfterConnect(connect as mqtt.Packet, INITIAL_DECODER_SETTINGS)).toEqual({ protocolVersion: 4, bridgeMode: true });
   });
 });
+
+describe('DISCONNECT and CONNACK without mqtt-packet', () => {
+  /** What mqtt-packet's own parser makes of `bytes` at `protocolVersion`. */
+  function parsedByMqttPacket(bytes: Buffer, protocolVersion: number): mqtt.Packet[] {
+    const parser = mqtt.parser({ protocolVersion });
+    const packets: mqtt.Packet[] = [];
+    parser.on('packet', (packet: mqtt.Packet) => packets.push(packet));
+    parser.parse(bytes);
+    return packets;
+  }
+
+  it.each([3, 4, 5])('decodes a plain DISCONNECT at level %i as mqtt-packet does', (protocolVersion) => {
+    const bytes = Buffer.from([0xe0, 0x00]); // what clients send (v5: reason 0x00 and no properties may be left out)
+    const expected = parsedByMqttPacket(bytes, protocolVersion);
+    expect(expected).toHaveLength(1);
+    expect({ ...new PacketDecoder().decode(bytes, { protocolVersion }) }).toStrictEqual({ ...expected[0] });
+  });
+
+  it('leaves a DISCONNECT with a reason code or bad flags to mqtt-packet', () => {
+    const decoder = new PacketDecoder();
+    expect(decoder.decode(Buffer.from([0xe0, 0x01, 0x04]), v5)).toMatchObject({ cmd: 'disconnect', reasonCode: 4 });
+    expect(() => decoder.decode(Buffer.from([0xe1, 0x00]), INITIAL_DECODER_SETTINGS)).toThrow(ProtocolError);
+  });
+});

@@ -1,6 +1,7 @@
 import mqtt from 'mqtt-packet';
-import type { Packet } from 'mqtt-packet';
+import type { IDisconnectPacket, Packet } from 'mqtt-packet';
 import { ProtocolError } from '../errors.js';
+import { decodeConnect } from './connect-codec.js';
 import { decodeDataPacket } from './publish-codec.js';
 import { ReasonCode } from './reason-codes.js';
 
@@ -44,8 +45,9 @@ export class PacketDecoder {
    * mqtt-packet refuses it or when the bytes are not exactly one packet.
    */
   decode(bytes: Buffer, settings: DecoderSettings): Packet {
-    // PUBLISH and its acknowledgements in their common forms skip mqtt-packet (publish-codec.ts)
-    const fast = decodeDataPacket(bytes, settings.protocolVersion);
+    // PUBLISH and its acknowledgements in their common forms skip mqtt-packet (publish-codec.ts), and so do a plain
+    // DISCONNECT and a v3.1.1 / v3.1 CONNECT (connect-codec.ts)
+    const fast = decodeDataPacket(bytes, settings.protocolVersion) ?? plainDisconnect(bytes, settings.protocolVersion) ?? decodeConnect(bytes);
     if (fast !== undefined) return fast;
     const parser = this.parser;
     parser.settings = settings;
@@ -71,6 +73,13 @@ export class PacketDecoder {
     });
     return parser;
   }
+}
+
+/** DISCONNECT with no reason code and no properties, the end of most sessions, as mqtt-packet decodes it. */
+function plainDisconnect(bytes: Buffer, protocolVersion: number): IDisconnectPacket | undefined {
+  if (bytes.length !== 2 || bytes[0] !== 0xe0 || bytes[1] !== 0) return undefined;
+  const packet = { cmd: 'disconnect' as const, retain: false, qos: 0, dup: false, length: 0, topic: null, payload: null };
+  return protocolVersion === 5 ? { ...packet, reasonCode: 0 } : packet;
 }
 
 /** The settings mqtt-packet would keep after this CONNECT: its level and bridge bit (not the whole packet). */

@@ -21,7 +21,7 @@ export interface Cursor {
   offset: number;
 }
 
-function readString(bytes: Buffer, cursor: Cursor, end: number): string | undefined {
+export function readString(bytes: Buffer, cursor: Cursor, end: number): string | undefined {
   const at = cursor.offset;
   if (at + 2 > end) return undefined;
   const stop = at + 2 + bytes.readUInt16BE(at);

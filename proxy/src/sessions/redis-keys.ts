@@ -14,9 +14,12 @@ const PREFIX = 'shoal:v1:';
 /** The expiry index bucket count when none is configured. It is part of the key scheme: every proxy of a fleet must use the same. */
 export const DEFAULT_EXPIRY_BUCKETS = 16;
 
+const ESCAPED = /[%{}]/;
+
 /** The client id as it appears inside a hash tag; never empty (an empty tag would not count as one). */
 export function escapeClientId(clientId: string): string {
   if (clientId === '') return '%'; // no other id escapes to a lone `%`
+  if (!ESCAPED.test(clientId)) return clientId; // most ids: no new string
   return clientId.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

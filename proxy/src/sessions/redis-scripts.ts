@@ -7,6 +7,8 @@
 // Replies: a fenced script answers {0, ...} when the epoch matched and {1, <stored epoch or ''>} when it did not
 // (nothing written). Absent strings are '' and absent lists {} (a nil would end a Lua array).
 
+import { createHash } from 'node:crypto';
+
 /** Rejects a write whose epoch is not the stored one. */
 const FENCE = `
 local function stale(key, epoch)
@@ -34,39 +36,44 @@ local owner = ''
 if s[2] and not s[3] then owner = s[2] end
 local resume = ARGV[1] == '0' and s[6] and tonumber(s[6]) > 0 and (not s[4] or tonumber(s[4]) > now)
 local will = redis.call('HGET', KEYS[4], 'will')
-redis.call('DEL', KEYS[4])
+if will then redis.call('DEL', KEYS[4]) end
 local reply
 if resume then
   reply = {epoch, owner, '', 1, s[5], s[6], s[7] or '', redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
-  redis.call('PERSIST', KEYS[2])
-  redis.call('PERSIST', KEYS[3])
+  for k = 1, 3 do redis.call('PERSIST', KEYS[k]) end
+  if s[3] or s[4] then redis.call('HDEL', KEYS[1], 'disconnectedAtMs', 'expiresAtMs') end
 else
   reply = {epoch, owner, will or '', 0}
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) -- what is written next has no TTL
 end
 redis.call('HSET', KEYS[1], 'epoch', epoch, 'owner', ARGV[2], 'openedAtMs', ARGV[3], 'protocolVersion', ARGV[4], 'expiryIntervalSeconds', ARGV[5])
-redis.call('HDEL', KEYS[1], 'disconnectedAtMs', 'expiresAtMs')
-redis.call('PERSIST', KEYS[1])
 return reply
 `;
 
 /**
  * KEYS session, subs, cursors. ARGV epoch, nowMs, protocolVersion, expirySeconds, expiresAtMs ('' = never),
  * ttlMs ('' = none), state, subscription count n, then n × (filter, subscription), then (shard, sequence) pairs.
+ * Fenced as FENCE does, in the same HMGET that reads the owner. → {0, owner}
  */
-const SAVE = `${FENCE}
-local rejected = stale(KEYS[1], ARGV[1])
-if rejected then return rejected end
-redis.call('HSET', KEYS[1], 'protocolVersion', ARGV[3], 'expiryIntervalSeconds', ARGV[4], 'state', ARGV[7], 'disconnectedAtMs', ARGV[2])
-if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'expiresAtMs') else redis.call('HSET', KEYS[1], 'expiresAtMs', ARGV[5]) end
+const SAVE = `
+local s = redis.call('HMGET', KEYS[1], 'epoch', 'owner')
+if not s[1] or tonumber(s[1]) ~= tonumber(ARGV[1]) then return {1, s[1] or ''} end
+if ARGV[5] == '' then
+  redis.call('HSET', KEYS[1], 'protocolVersion', ARGV[3], 'expiryIntervalSeconds', ARGV[4], 'state', ARGV[7], 'disconnectedAtMs', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'expiresAtMs')
+else
+  redis.call('HSET', KEYS[1], 'protocolVersion', ARGV[3], 'expiryIntervalSeconds', ARGV[4], 'state', ARGV[7], 'disconnectedAtMs', ARGV[2], 'expiresAtMs', ARGV[5])
+end
 redis.call('DEL', KEYS[2], KEYS[3])
 local subsEnd = 9 + 2 * tonumber(ARGV[8])
 for i = 9, subsEnd - 1, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 for i = subsEnd, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
-for k = 1, 3 do
-  if ARGV[6] == '' then redis.call('PERSIST', KEYS[k]) else redis.call('PEXPIRE', KEYS[k], ARGV[6]) end
+if ARGV[6] == '' then
+  redis.call('PERSIST', KEYS[1]) -- subs and cursors were just written anew: no TTL
+else
+  for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[6]) end
 end
-return {0, redis.call('HGET', KEYS[1], 'owner') or ''}
+return {0, s[2] or ''}
 `;
 
 /**
@@ -230,3 +237,8 @@ export const SESSION_SCRIPTS = {
 } as const satisfies Record<string, LuaScript>;
 
 export type SessionScriptName = keyof typeof SESSION_SCRIPTS;
+
+/** The SHA-1 of each script, as EVALSHA names it. */
+export const SCRIPT_SHAS = Object.fromEntries(
+  Object.entries(SESSION_SCRIPTS).map(([name, { lua }]) => [name, createHash('sha1').update(lua).digest('hex')]),
+) as Record<SessionScriptName, string>;

@@ -1,5 +1,4 @@
 import { Redis } from 'ioredis';
-import { z } from 'zod';
 import { OwnerSets } from './owner-sets.js';
 import { BackendUnavailableError } from '../errors.js';
 import type { Will } from '../protocol/will.js';
@@ -14,7 +13,8 @@ import {
   sessionKeys,
   type ExpiryKind,
 } from './redis-keys.js';
-import { SESSION_SCRIPTS, type SessionScriptName } from './redis-scripts.js';
+import { CLAIMED, EXPIRED, FENCED, HEARTBEAT, isFenced, isOpened, OPENED, ORPHANED, parseReply, TAKEN_WILL } from './redis-replies.js';
+import { SCRIPT_SHAS, SESSION_SCRIPTS, type SessionScriptName } from './redis-scripts.js';
 import { decodeSession, decodeWill, encodeState, encodeSubscription, encodeWill } from './session-codec.js';
 import { CorruptSessionError, StaleSessionError } from './session-errors.js';
 import {
@@ -47,18 +47,6 @@ export interface RedisSessionStoreOptions {
   readonly tombstoneMs?: number;
 }
 
-const FENCED = z.union([z.tuple([z.literal(0)]), z.tuple([z.literal(0), z.string()]), z.tuple([z.literal(1), z.string()])]);
-const HEARTBEAT = z.tuple([z.union([z.literal(0), z.literal(1)])]).rest(z.string());
-const DUE = z.union([z.literal(''), z.number()]);
-const ORPHANED = z.union([z.tuple([z.literal(0)]), z.tuple([z.literal(1), z.string(), DUE, DUE])]);
-const OPENED = z.union([
-  z.tuple([z.number(), z.string(), z.string(), z.literal(0)]),
-  z.tuple([z.number(), z.string(), z.string(), z.literal(1), z.string(), z.string(), z.string(), z.array(z.string()), z.array(z.string())]),
-]);
-const CLAIMED = z.array(z.string());
-const TAKEN_WILL = z.union([z.tuple([z.literal(0)]), z.tuple([z.literal(1), z.string(), z.string(), z.string()]), z.tuple([z.literal(2), z.string()])]);
-const EXPIRED = z.union([z.tuple([z.literal(0)]), z.tuple([z.literal(1), z.string(), z.string()]), z.tuple([z.literal(2), z.string()])]);
-
 type ScriptArg = string | number;
 
 /** [a, 1, b, 2] → [[a, 1], [b, 2]] (HGETALL, WITHSCORES). */
@@ -74,7 +62,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly buckets: number;
   private readonly graceMs: number;
   private readonly tombstoneMs: number;
-  /** SADD/SREM of the owner sets, one command per set and kind per event-loop turn. */
+  /** SADD/SREM of the owner sets, coalesced (owner-sets.ts). */
   private readonly owners: OwnerSets;
   private nextBucket = 0;
 
@@ -92,7 +80,6 @@ export class RedisSessionStore implements SessionStore {
       enableAutoPipelining: true,
     });
     this.redis.on('error', () => undefined); // failures surface as rejected commands; reconnecting is ioredis's job
-    for (const [name, script] of Object.entries(SESSION_SCRIPTS)) this.redis.defineCommand(name, script);
     this.owners = new OwnerSets({ sadd: (key, members) => this.redis.sadd(key, ...members), srem: (key, members) => this.redis.srem(key, ...members) });
   }
 
@@ -108,10 +95,10 @@ export class RedisSessionStore implements SessionStore {
     // the owner's set names the sessions to orphan if this proxy dies (sent with the script: one round trip)
     const owned = this.call(() => this.owners.add(ownerKey(options.proxyId), clientId));
     const [scripted] = await Promise.all([this.run('shoalOpen', keys, args), owned]);
-    const reply = this.parseReply(OPENED, clientId, scripted);
+    const reply = parseReply(OPENED, clientId, scripted, isOpened);
     const [epoch, owner, endedWill] = reply;
     // a takeover: the previous owner no longer holds it
-    if (owner !== '' && owner !== options.proxyId) await this.call(() => this.owners.remove(ownerKey(owner), clientId));
+    if (owner !== '' && owner !== options.proxyId) this.owners.remove(ownerKey(owner), clientId);
     const opened = {
       epoch,
       ...(owner === '' ? {} : { previousOwner: owner }),
@@ -133,19 +120,19 @@ export class RedisSessionStore implements SessionStore {
     args.push(never ? '' : expiresAtMs, never ? '' : expiryIntervalSeconds * 1000 + this.graceMs, encodeState(record));
     args.push(record.subscriptions.length, ...record.subscriptions.flatMap((s) => [s.topicFilter, encodeSubscription(s)]));
     args.push(...Object.entries(record.cursors).flat());
-    await this.leaveOwner(clientId, await this.fenced(clientId, epoch, 'shoalSave', [k.session, k.subscriptions, k.cursors], args));
+    this.leaveOwner(clientId, await this.fenced(clientId, epoch, 'shoalSave', [k.session, k.subscriptions, k.cursors], args));
     // after the fenced write only: a stale proxy must not move the entry of the session's current owner
     if (!never) await this.enqueue('session', clientId, expiresAtMs);
   }
 
   async delete(clientId: string, epoch: number): Promise<void> {
     const k = sessionKeys(clientId);
-    await this.leaveOwner(clientId, await this.fenced(clientId, epoch, 'shoalDelete', [k.session, k.subscriptions, k.cursors], [epoch, this.tombstoneMs]));
+    this.leaveOwner(clientId, await this.fenced(clientId, epoch, 'shoalDelete', [k.session, k.subscriptions, k.cursors], [epoch, this.tombstoneMs]));
   }
 
-  /** The session is no longer connected through `owner` (from SAVE or DELETE): drop it from the owner's set. */
-  private async leaveOwner(clientId: string, owner: string | undefined): Promise<void> {
-    if (owner !== undefined && owner !== '') await this.call(() => this.owners.remove(ownerKey(owner), clientId));
+  /** The session is no longer connected through `owner` (from SAVE or DELETE): drop it from the owner's set (later: owner-sets.ts). */
+  private leaveOwner(clientId: string, owner: string | undefined): void {
+    if (owner !== undefined && owner !== '') this.owners.remove(ownerKey(owner), clientId);
   }
 
   async updateSubscriptions(clientId: string, epoch: number, change: SubscriptionChange): Promise<void> {
@@ -186,7 +173,7 @@ export class RedisSessionStore implements SessionStore {
     for (let i = 0; i < this.buckets && claimed.length < limit; i++) {
       const bucket = expiryBucketKey((first + i) % this.buckets);
       const reply = await this.run('shoalClaim', [bucket], [nowMs, limit - claimed.length]);
-      for (const [member, score] of pairs(this.parseReply(CLAIMED, bucket, reply))) {
+      for (const [member, score] of pairs(parseReply(CLAIMED, bucket, reply))) {
         const entry = parseExpiryMember(member);
         if (entry !== undefined) claimed.push({ ...entry, dueMs: Number(score) });
       }
@@ -196,7 +183,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async heartbeat(proxyId: string, nowMs: number, livenessMs: number): Promise<Heartbeat> {
-    const reply = this.parseReply(HEARTBEAT, proxyId, await this.run('shoalHeartbeat', [PROXY_REGISTRY_KEY], [proxyId, nowMs, `(${nowMs - livenessMs}`]));
+    const reply = parseReply(HEARTBEAT, proxyId, await this.run('shoalHeartbeat', [PROXY_REGISTRY_KEY], [proxyId, nowMs, `(${nowMs - livenessMs}`]));
     const [known, ...dead] = reply;
     return { known: known === 1, dead: pairs(dead).map(([id, lastSeenMs]) => ({ proxyId: id, lastSeenMs: Number(lastSeenMs) })) };
   }
@@ -211,7 +198,7 @@ export class RedisSessionStore implements SessionStore {
     const k = sessionKeys(clientId);
     const keys = [k.session, k.subscriptions, k.cursors, k.will];
     const args = [proxyId, nowMs, this.graceMs, this.tombstoneMs, SESSION_NEVER_EXPIRES];
-    const reply = this.parseReply(ORPHANED, clientId, await this.run('shoalOrphan', keys, args));
+    const reply = parseReply(ORPHANED, clientId, await this.run('shoalOrphan', keys, args));
     if (reply[0] === 0) return;
     const [, , sessionDue, willDue] = reply;
     if (sessionDue !== '') await this.enqueue('session', clientId, sessionDue);
@@ -219,13 +206,14 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    if (this.redis.status === 'ready') await this.owners.flush();
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
     this.redis.disconnect();
   }
 
   private async takeWill(clientId: string, nowMs: number): Promise<DueEntry | undefined> {
     const k = sessionKeys(clientId);
-    const reply = this.parseReply(TAKEN_WILL, clientId, await this.run('shoalTakeWill', [k.session, k.will], [nowMs]));
+    const reply = parseReply(TAKEN_WILL, clientId, await this.run('shoalTakeWill', [k.session, k.will], [nowMs]));
     if (reply[0] === 0) return undefined;
     if (reply[0] === 2) {
       await this.enqueue('will', clientId, Number(reply[1])); // moved later since it was queued
@@ -242,7 +230,7 @@ export class RedisSessionStore implements SessionStore {
 
   private async expireSession(clientId: string, nowMs: number): Promise<DueEntry | undefined> {
     const k = sessionKeys(clientId);
-    const reply = this.parseReply(EXPIRED, clientId, await this.run('shoalExpireSession', [k.session, k.subscriptions, k.cursors], [nowMs, this.tombstoneMs]));
+    const reply = parseReply(EXPIRED, clientId, await this.run('shoalExpireSession', [k.session, k.subscriptions, k.cursors], [nowMs, this.tombstoneMs]));
     if (reply[0] === 0) return undefined;
     if (reply[0] === 2) {
       await this.enqueue('session', clientId, Number(reply[1])); // saved again since it was queued
@@ -259,15 +247,24 @@ export class RedisSessionStore implements SessionStore {
 
   /** Runs a fenced script; resolves with what it answered beside success (SAVE and DELETE: the owner). */
   private async fenced(clientId: string, epoch: number, name: SessionScriptName, keys: string[], args: ScriptArg[]): Promise<string | undefined> {
-    const reply = this.parseReply(FENCED, clientId, await this.run(name, keys, args));
+    const reply = parseReply(FENCED, clientId, await this.run(name, keys, args), isFenced);
     if (reply[0] === 1) throw new StaleSessionError(clientId, epoch, reply[1] === '' ? undefined : Number(reply[1]));
     return reply[1];
   }
 
-  private run(name: SessionScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    const command: unknown = Reflect.get(this.redis, name);
-    if (typeof command !== 'function') throw new TypeError(`script ${name} is not defined`);
-    return this.call(() => Reflect.apply(command, this.redis, [...keys, ...args]) as Promise<unknown>);
+  /**
+   * EVALSHA, and EVAL when the server does not have the script (new, or restarted): plain commands rather than
+   * ioredis's defineCommand, whose wrappers (and the copy of every script into each auto-pipeline) cost more
+   * than the command itself.
+   */
+  private async run(name: SessionScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    const { lua, numberOfKeys } = SESSION_SCRIPTS[name];
+    try {
+      return await this.redis.evalsha(SCRIPT_SHAS[name], numberOfKeys, ...keys, ...args);
+    } catch (err: unknown) {
+      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw unavailable(err);
+      return this.call(() => this.redis.eval(lua, numberOfKeys, ...keys, ...args));
+    }
   }
 
   /** Any failure of Redis itself (down, timed out, refused) is a BackendUnavailableError. */
@@ -275,13 +272,12 @@ export class RedisSessionStore implements SessionStore {
     try {
       return await command();
     } catch (err: unknown) {
-      throw new BackendUnavailableError('redis', err instanceof Error ? err.message : String(err), { cause: err });
+      throw unavailable(err);
     }
   }
+}
 
-  private parseReply<S extends z.ZodType>(schema: S, clientId: string, reply: unknown): z.output<S> {
-    const result = schema.safeParse(reply);
-    if (!result.success) throw new CorruptSessionError(clientId, 'reply', { cause: result.error });
-    return result.data;
-  }
+/** Any failure of Redis itself (down, timed out, refused) is a BackendUnavailableError. */
+function unavailable(err: unknown): BackendUnavailableError {
+  return new BackendUnavailableError('redis', err instanceof Error ? err.message : String(err), { cause: err });
 }
