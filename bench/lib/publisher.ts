@@ -67,8 +67,6 @@ export class Publisher {
   private waitingDrain = false;
   private waitingCredit = false;
   private startedAt = 0;
-  /** Paced QoS 1: the last pump sent fewer than were due because the window was full. */
-  private windowBound = false;
   private idleWaiter: (() => void) | undefined;
 
   constructor(
@@ -94,9 +92,9 @@ export class Publisher {
       this.onAcked(performance.now() - (this.sentAt[id] ?? 0));
       if (this.inflight === 0) this.idleWaiter?.();
     };
-    // QoS 1 refills its window after each read that carried PUBACKs (paced: only when the window held back
-    // messages that were due; the others go out on the next 1 ms tick); QoS 0 has its own loop (or the pacer).
-    if (options.qos === 1) client.onAfterRead = options.ratePerSecond === undefined ? this.pump : this.pumpIfWindowBound;
+    // QoS 1 refills its window after each read that carried PUBACKs (paced: sends what is due by then, so
+    // messages leave as soon as they are due, not only on the 1 ms ticks); QoS 0 has its own loop (or the pacer).
+    if (options.qos === 1) client.onAfterRead = this.pump;
   }
 
   get inFlight(): number {
@@ -140,10 +138,6 @@ export class Publisher {
     return Math.min(count, credit);
   }
 
-  private readonly pumpIfWindowBound = (): void => {
-    if (this.windowBound) this.pump();
-  };
-
   private readonly pump = (): void => {
     if (!this.running || this.waitingDrain || !this.client.isOpen) return;
     const rate = this.options.ratePerSecond;
@@ -151,11 +145,7 @@ export class Publisher {
     const now = performance.now();
     let count = this.options.qos === 1 ? MAX_PER_WRITE : this.batch;
     if (rate !== undefined) count = Math.min(MAX_PER_WRITE, Math.floor(((now - this.startedAt) * rate) / 1000) - this.sent);
-    if (this.options.qos === 1) {
-      const free = this.window - this.inflight;
-      this.windowBound = count > free;
-      count = Math.min(count, free);
-    }
+    if (this.options.qos === 1) count = Math.min(count, this.window - this.inflight);
     count = this.limitByCredit(count, rate === undefined);
     if (count <= 0) return;
     // One send time for the whole write: its messages leave together.
