@@ -21,7 +21,7 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/proxy/src/**/*.test.ts', '<rootDir>/operator/src/**/*.test.ts', '<rootDir>/e2e/src/**/*.test.ts'],
+      testMatch: ['<rootDir>/proxy/src/**/*.test.ts', '<rootDir>/operator/src/**/*.test.ts', '<rootDir>/e2e/src/**/*.test.ts', '<rootDir>/bench/**/*.test.ts'],
     },
     {
       ...common,

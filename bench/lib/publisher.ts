@@ -9,6 +9,25 @@ import type { LoadQoS, RawMqttClient } from './raw-mqtt.js';
 /** Most PUBLISHes one write() carries. */
 const MAX_PER_WRITE = 4_096;
 
+/** The pumps of the running paced publishers, all called by one 1 ms timer (not a timer each). */
+const paced = new Set<() => void>();
+let pacer: NodeJS.Timeout | undefined;
+
+function pace(pump: () => void): void {
+  paced.add(pump);
+  pacer ??= setInterval(() => {
+    for (const p of paced) p();
+  }, 1);
+}
+
+function unpace(pump: () => void): void {
+  paced.delete(pump);
+  if (paced.size === 0 && pacer !== undefined) {
+    clearInterval(pacer);
+    pacer = undefined;
+  }
+}
+
 export interface PublisherOptions {
   readonly topic: string;
   readonly qos: LoadQoS;
@@ -48,7 +67,6 @@ export class Publisher {
   private waitingDrain = false;
   private waitingCredit = false;
   private startedAt = 0;
-  private pacer: NodeJS.Timeout | undefined;
   private idleWaiter: (() => void) | undefined;
 
   constructor(
@@ -74,7 +92,8 @@ export class Publisher {
       this.onAcked(performance.now() - (this.sentAt[id] ?? 0));
       if (this.inflight === 0) this.idleWaiter?.();
     };
-    // QoS 1 refills its window after each read that carried PUBACKs; QoS 0 has its own loop (or pacer).
+    // QoS 1 refills its window after each read that carried PUBACKs (paced: sends what is due by then, so
+    // messages leave as soon as they are due, not only on the 1 ms ticks); QoS 0 has its own loop (or the pacer).
     if (options.qos === 1) client.onAfterRead = this.pump;
   }
 
@@ -93,14 +112,14 @@ export class Publisher {
     if (this.running) return;
     this.running = true;
     this.startedAt = performance.now();
-    if (this.options.ratePerSecond !== undefined) this.pacer = setInterval(() => this.pump(), 1);
+    if (this.options.ratePerSecond !== undefined) pace(this.pump);
     this.pump();
   }
 
   /** Stops sending; resolves once every QoS 1 PUBLISH is acknowledged, or after `timeoutMs`. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.running = false;
-    if (this.pacer !== undefined) clearInterval(this.pacer);
+    unpace(this.pump);
     if (this.inflight === 0 || !this.client.isOpen) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
@@ -123,17 +142,18 @@ export class Publisher {
     if (!this.running || this.waitingDrain || !this.client.isOpen) return;
     const rate = this.options.ratePerSecond;
     // Full speed: a batch per write at QoS 0, the whole free window at QoS 1. Paced: what is due by now.
+    const now = performance.now();
     let count = this.options.qos === 1 ? MAX_PER_WRITE : this.batch;
-    if (rate !== undefined) count = Math.min(MAX_PER_WRITE, Math.floor(((performance.now() - this.startedAt) * rate) / 1000) - this.sent);
+    if (rate !== undefined) count = Math.min(MAX_PER_WRITE, Math.floor(((now - this.startedAt) * rate) / 1000) - this.sent);
     if (this.options.qos === 1) count = Math.min(count, this.window - this.inflight);
     count = this.limitByCredit(count, rate === undefined);
     if (count <= 0) return;
+    // One send time for the whole write: its messages leave together.
     const size = this.template.length;
     const buffer = Buffer.allocUnsafe(count * size);
     for (let i = 0; i < count; i++) {
       const at = i * size;
       this.template.copy(buffer, at);
-      const now = performance.now();
       buffer.writeDoubleLE(now, at + this.payloadOffset);
       buffer.writeUInt32LE(this.sent >>> 0, at + this.payloadOffset + 8);
       if (this.options.qos === 1) {

@@ -1,15 +1,18 @@
 // A minimal, low-overhead MQTT load client over node:net for the benchmarks (MQTT 3.1.1 and 5.0, QoS 0
 // and 1). mqtt-packet encodes the CONNECT/SUBSCRIBE packets and one PUBLISH template per publisher; every
 // message after that is a copy of the template with its timestamp, sequence and packet id patched in, and
-// many messages go out in one write() (Publisher, in publisher.ts). One mqtt-packet parser per connection reads CONNACK, SUBACK,
-// PUBACK and PUBLISH; QoS 1 deliveries are acknowledged with one write per socket read.
+// many messages go out in one write() (Publisher, in publisher.ts). What arrives in volume (PUBLISH, PUBACK,
+// PINGRESP) is read straight from the socket chunks by a FrameReader (frame-reader.ts); the rest (CONNACK, SUBACK,
+// DISCONNECT, …) by one mqtt-packet parser per connection. QoS 1 deliveries are acknowledged with one write per
+// socket read.
 //
 // Payload layout (so the receiver can compute end-to-end latency in the same process):
 //   bytes 0..7  performance.now() at send, float64 LE (ms)    bytes 8..11  sequence number, uint32 LE
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import mqtt from 'mqtt-packet';
-import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
+import { FrameReader, type PublishView } from './frame-reader.js';
 
 export type ProtocolVersion = 4 | 5;
 export type LoadQoS = 0 | 1;
@@ -37,19 +40,16 @@ export interface RawClientOptions {
   readonly onDelivery?: (delivery: Delivery) => void;
 }
 
-/** A message delivered to this client: when it was sent (from the payload) and its sequence. */
+/**
+ * A message delivered to this client: when it was sent (from the payload; NaN/-1 when the payload is too short)
+ * and its sequence. The client reuses one object: it is valid only during the onDelivery call.
+ */
 export interface Delivery {
   readonly topic: string;
   readonly qos: number;
   readonly sentAtMs: number;
   readonly seq: number;
   readonly payloadBytes: number;
-}
-
-/** Reads the send time and sequence written by a Publisher (NaN/-1 when the payload is too short). */
-export function readStamp(payload: Buffer): { sentAtMs: number; seq: number } {
-  if (payload.length < PAYLOAD_HEADER_BYTES) return { sentAtMs: Number.NaN, seq: -1 };
-  return { sentAtMs: payload.readDoubleLE(0), seq: payload.readUInt32LE(8) };
 }
 
 const PUBACK_BYTES = 4;
@@ -71,9 +71,13 @@ export class RawMqttClient {
 
   readonly closed: Promise<void>;
   private readonly parser: ReturnType<typeof mqtt.parser>;
+  private readonly reader: FrameReader;
+  private readonly delivery = { topic: '', qos: 0, sentAtMs: Number.NaN, seq: -1, payloadBytes: 0 };
   private readonly idsInUse = new Uint8Array(65_536);
   private nextId = 1;
-  private pendingAcks: number[] = [];
+  /** Packet ids of the QoS 1 PUBLISHes of the read being parsed, to acknowledge after it. */
+  private pendingAcks = new Uint16Array(256);
+  private pendingAckCount = 0;
   private waiters = new Map<string, { resolve: (p: Packet) => void; reject: (e: Error) => void }>();
   private pingTimer: NodeJS.Timeout | undefined;
   private closing = false;
@@ -86,9 +90,19 @@ export class RawMqttClient {
     this.parser = mqtt.parser({ protocolVersion: options.protocolVersion });
     this.parser.on('packet', (packet: Packet) => this.dispatch(packet));
     this.parser.on('error', (err: Error) => this.fail(new Error(`${options.clientId}: bad packet: ${err.message}`)));
+    this.reader = new FrameReader(options.protocolVersion, {
+      publish: (view) => this.onPublish(view),
+      puback: (messageId, reasonCode) => {
+        this.freeId(messageId);
+        this.onPuback(messageId, reasonCode);
+      },
+      pingresp: () => undefined,
+      other: (packet) => this.parser.parse(packet),
+      malformed: (reason) => this.fail(new Error(`${options.clientId}: bad packet: ${reason}`)),
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
-      this.parser.parse(chunk);
+      this.reader.push(chunk);
       this.flushAcks();
       this.onAfterRead();
     });
@@ -195,17 +209,9 @@ export class RawMqttClient {
     });
   }
 
+  /** The packets the FrameReader leaves to mqtt-packet. */
   private dispatch(packet: Packet): void {
     switch (packet.cmd) {
-      case 'publish':
-        this.onPublish(packet);
-        return;
-      case 'puback':
-        if (packet.messageId !== undefined) {
-          this.freeId(packet.messageId);
-          this.onPuback(packet.messageId, packet.reasonCode ?? 0);
-        }
-        return;
       case 'connack':
         this.waiters.get('connack')?.resolve(packet);
         return;
@@ -216,24 +222,37 @@ export class RawMqttClient {
         this.fail(new Error(`${this.options.clientId}: DISCONNECT from the server, reason ${packet.reasonCode ?? 0}`));
         return;
       default:
-        return; // PINGRESP and anything a QoS 0/1 load client does not use
+        return; // a QoS 2 PUBLISH and anything else a QoS 0/1 load client does not use
     }
   }
 
-  private onPublish(packet: IPublishPacket): void {
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const { sentAtMs, seq } = readStamp(payload);
-    if (packet.qos === 1 && packet.messageId !== undefined) this.pendingAcks.push(packet.messageId);
-    this.onDelivery({ topic: packet.topic, qos: packet.qos, sentAtMs, seq, payloadBytes: payload.length });
+  private onPublish({ topic, qos, messageId, frame, payloadStart: start, payloadEnd: end }: PublishView): void {
+    if (qos === 1) {
+      if (this.pendingAckCount === this.pendingAcks.length) {
+        const bigger = new Uint16Array(this.pendingAcks.length * 2);
+        bigger.set(this.pendingAcks);
+        this.pendingAcks = bigger;
+      }
+      this.pendingAcks[this.pendingAckCount++] = messageId;
+    }
+    const stamped = end - start >= PAYLOAD_HEADER_BYTES;
+    const delivery = this.delivery;
+    delivery.topic = topic;
+    delivery.qos = qos;
+    delivery.sentAtMs = stamped ? frame.readDoubleLE(start) : Number.NaN;
+    delivery.seq = stamped ? frame.readUInt32LE(start + 8) : -1;
+    delivery.payloadBytes = end - start;
+    this.onDelivery(delivery);
   }
 
   /** One write with every PUBACK owed for the read just parsed (4 bytes each, reason 0 implied). */
   private flushAcks(): void {
+    const count = this.pendingAckCount;
+    if (count === 0) return;
+    this.pendingAckCount = 0;
     const ids = this.pendingAcks;
-    if (ids.length === 0) return;
-    this.pendingAcks = [];
-    const buffer = Buffer.allocUnsafe(ids.length * PUBACK_BYTES);
-    for (let i = 0; i < ids.length; i++) {
+    const buffer = Buffer.allocUnsafe(count * PUBACK_BYTES);
+    for (let i = 0; i < count; i++) {
       const id = ids[i] ?? 0;
       const at = i * PUBACK_BYTES;
       buffer[at] = 0x40;
