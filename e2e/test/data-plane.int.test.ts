@@ -28,6 +28,13 @@ describe('data plane through a local fleet', () => {
     }
   });
 
+  it('runs each shard on one core (GOMAXPROCS 1), as a pod with a CPU limit of 1 would', async () => {
+    for (let i = 0; i < 3; i++) {
+      const varz = JSON.parse((await httpGet(`${fleet.shard(i)?.monitorUrl ?? ''}/varz`)).body) as { gomaxprocs?: number };
+      expect(varz.gomaxprocs).toBe(1);
+    }
+  });
+
   it.each([
     [4, 0],
     [4, 1],

@@ -61,6 +61,13 @@ export interface FleetConfig {
    * shard `i` uses the NATS, monitoring and route ports base + 3i + r. @default 1
    */
   readonly shardReplicas?: 1 | 3;
+  /**
+   * GOMAXPROCS of each shard's nats-server: the cores it schedules on, as a pod's CPU limit would set it. On a
+   * machine shared by every process of the fleet, a Go runtime scheduling on every core wakes and spins its
+   * idle processors for each message and takes that CPU from the others (docs/performance.md, "Shards on one
+   * core each"). @default 1
+   */
+  readonly shardCpus?: number;
   /** Route port of the first clustered nats-server (shardReplicas 3 only). @default 6222 */
   readonly natsClusterPort?: number;
   /** Absolute directory for data, logs, configs and the ring file. @default `<cwd>/.state/fleet` */

@@ -78,6 +78,7 @@ export async function startShardGroup(config: FleetConfig, i: number): Promise<S
       storeDir: join(config.stateDir, name),
       serverName: name,
       logFile: join(logs, `${name}.log`),
+      cpus: config.shardCpus ?? 1,
       ...(replicas === 1 ? {} : { cluster: { name: `shard-${i}`, port: ports.route, routePorts } }),
     });
   };

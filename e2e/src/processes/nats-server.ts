@@ -38,6 +38,8 @@ export interface NatsServerOptions {
   readonly mqttPort?: number;
   /** Member of a JetStream cluster (a clustered shard): its name, this server's route port and every route. */
   readonly cluster?: NatsClusterOptions;
+  /** GOMAXPROCS: the cores the Go runtime schedules on, as a CPU limit sets it in a pod; absent: every core. */
+  readonly cpus?: number;
 }
 
 /** The cluster block of one member of a JetStream cluster (routes on 127.0.0.1). */
@@ -128,6 +130,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
     name: `nats-server ${options.serverName}`,
     command: options.binary ?? DEFAULT_NATS_SERVER_BINARY,
     args: ['-c', configFile],
+    ...(options.cpus === undefined ? {} : { env: { ...process.env, GOMAXPROCS: String(options.cpus) } }),
     logFile,
     ready: httpReady(`${monitorUrl}/healthz?js-enabled-only=true`),
     readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
