@@ -121,7 +121,7 @@ export function handlePublish(client: ClientHandler, packet: IPublishPacket): Pr
  * every QoS 1 PUBLISH comes through here, and an async frame with try/catch/finally is its largest allocation.
  */
 function storeAndAcknowledge(client: ClientHandler, packet: IPublishPacket, message: Message): Promise<void> {
-  const { ctx } = client;
+  const { ctx, session } = client;
   // QoS 2 only: a re-sent PUBLISH of an open flow is stored under the same id, which JetStream's duplicate window
   // removes. QoS 1 is at least once; an id would only cost each shard a de-duplication entry per message (for the
   // whole window) that nothing ever matches: a client's re-send is a new message with a new id.
@@ -138,7 +138,7 @@ function storeAndAcknowledge(client: ClientHandler, packet: IPublishPacket, mess
     () => {
       try {
         ctx.metrics.published(packet.qos);
-        if (messageId !== undefined) client.session?.qos2In.set(packet.messageId ?? 0, messageId);
+        if (messageId !== undefined) session?.qos2In.set(packet.messageId ?? 0, messageId);
         reply({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId ?? 0 });
       } catch (err: unknown) {
         refuse(client, packet, reply, err);
