@@ -142,21 +142,28 @@ export interface ShoalHeaderValues {
 
 type Field = keyof ShoalHeaderValues;
 
-/** Keys read from the wire, most frequent first. */
-const KEYS: readonly { readonly bytes: Buffer; readonly field: Field }[] = (
-  [
-    [NatsHeader.Sequence, 'sequence'],
-    [ShoalHeader.QoS, 'qos'],
-    [ShoalHeader.Origin, 'origin'],
-    [ShoalHeader.Retain, 'retain'],
-    [ShoalHeader.ExpiresAt, 'expiresAt'],
-    [ShoalHeader.UserProperty, 'userProperties'],
-    [ShoalHeader.PayloadFormat, 'payloadFormat'],
-    [ShoalHeader.ContentType, 'contentType'],
-    [ShoalHeader.ResponseTopic, 'responseTopic'],
-    [ShoalHeader.CorrelationData, 'correlationData'],
-  ] as const
-).map(([key, field]) => ({ bytes: Buffer.from(key, 'latin1'), field }));
+/** The headers both readers look for (readHeaderBlock on bytes, readHeaders on a MsgHdrs), most frequent first. */
+const HEADER_FIELDS: readonly (readonly [string, Field])[] = [
+  [NatsHeader.Sequence, 'sequence'],
+  [ShoalHeader.QoS, 'qos'],
+  [ShoalHeader.Origin, 'origin'],
+  [ShoalHeader.Retain, 'retain'],
+  [ShoalHeader.ExpiresAt, 'expiresAt'],
+  [ShoalHeader.UserProperty, 'userProperties'],
+  [ShoalHeader.PayloadFormat, 'payloadFormat'],
+  [ShoalHeader.ContentType, 'contentType'],
+  [ShoalHeader.ResponseTopic, 'responseTopic'],
+  [ShoalHeader.CorrelationData, 'correlationData'],
+];
+
+/** The keys as bytes, for readHeaderBlock. */
+const KEYS: readonly { readonly bytes: Buffer; readonly field: Field }[] = HEADER_FIELDS.map(([key, field]) => ({ bytes: Buffer.from(key, 'latin1'), field }));
+const FIELD_OF_KEY: ReadonlyMap<string, Field> = new Map(HEADER_FIELDS);
+
+/** The ShoalHeaderValues field a header key fills; undefined for a header Shoal does not read. */
+export function headerField(key: string): keyof ShoalHeaderValues | undefined {
+  return FIELD_OF_KEY.get(key);
+}
 
 function keyAt(b: Buffer, start: number, end: number): Field | undefined {
   const length = end - start;

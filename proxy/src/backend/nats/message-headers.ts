@@ -4,8 +4,7 @@
 // plain NATS publisher, or a bare QoS 0 publish) decodes as QoS 0, not retained, no properties.
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { DeliveredMessage, ForwardedProperties, Message, QoS, UserProperties } from '../message.js';
-import { decodeText, headerBlockText, headerPairs, readHeaderBlock, type ShoalHeaderValues } from './header-block.js';
-import { NatsHeader, ShoalHeader } from './nats-names.js';
+import { decodeText, headerBlockText, headerField, headerPairs, readHeaderBlock, type ShoalHeaderValues } from './header-block.js';
 
 /** A message as NATS carries it. `headers` is undefined when there is nothing to say. */
 export interface EncodedMessage {
@@ -51,20 +50,11 @@ function readHeaders(h: MsgHdrs): ShoalHeaderValues {
   const v: ShoalHeaderValues = {};
   for (const [key, values] of h) {
     const first = values[0];
-    if (first === undefined) continue;
-    switch (key) {
-      case ShoalHeader.QoS: v.qos = first; break;
-      case ShoalHeader.Retain: v.retain = first; break;
-      case ShoalHeader.ExpiresAt: v.expiresAt = first; break;
-      case ShoalHeader.Origin: v.origin = first; break;
-      case ShoalHeader.PayloadFormat: v.payloadFormat = first; break;
-      case ShoalHeader.ContentType: v.contentType = first; break;
-      case ShoalHeader.ResponseTopic: v.responseTopic = first; break;
-      case ShoalHeader.CorrelationData: v.correlationData = first; break;
-      case ShoalHeader.UserProperty: v.userProperties = [...values]; break;
-      case NatsHeader.Sequence: v.sequence = Number.parseInt(first, 10); break;
-      default: break;
-    }
+    const field = headerField(key);
+    if (first === undefined || field === undefined) continue;
+    if (field === 'userProperties') v.userProperties = [...values];
+    else if (field === 'sequence') v.sequence = Number.parseInt(first, 10);
+    else v[field] = first;
   }
   return v;
 }
