@@ -76,6 +76,11 @@ function isOpenQos2Flow(client: ClientHandler, packet: IPublishPacket): boolean 
   return false;
 }
 
+/** The acknowledgement of a QoS 1 (PUBACK) or QoS 2 (PUBREC) PUBLISH, before any reason code. */
+function ackOf(packet: IPublishPacket): { cmd: 'puback' | 'pubrec'; messageId: number } {
+  return { cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId ?? 0 };
+}
+
 /** A problem with one message that the v5 acknowledgement can report without closing the connection. */
 class PayloadError extends ProtocolError {}
 
@@ -103,7 +108,7 @@ export function handlePublish(client: ClientHandler, packet: IPublishPacket): Pr
   } catch (err: unknown) {
     if (err instanceof PayloadError && client.isV5 && packet.qos > 0) {
       const reply = client.replies.reserve();
-      reply({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId ?? 0, reasonCode: err.reasonCode });
+      reply({ ...ackOf(packet), reasonCode: err.reasonCode });
       return undefined;
     }
     throw err;
@@ -139,7 +144,7 @@ function storeAndAcknowledge(client: ClientHandler, packet: IPublishPacket, mess
       try {
         ctx.metrics.published(packet.qos);
         if (messageId !== undefined) session?.qos2In.set(packet.messageId ?? 0, messageId);
-        reply({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId ?? 0 });
+        reply(ackOf(packet));
       } catch (err: unknown) {
         refuse(client, packet, reply, err);
       } finally {
@@ -164,7 +169,7 @@ function refuse(client: ClientHandler, packet: IPublishPacket, reply: ReturnType
   ctx.log.warn({ err, clientId: client.clientId }, 'publish not stored');
   // 0x80, not 0x97 Quota Exceeded: the client is within every quota; the owning shard did not store the message
   const properties = client.problemInformation ? { properties: { reasonString: 'message not stored' } } : {};
-  reply({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId ?? 0, reasonCode: ReasonCode.UnspecifiedError, ...properties });
+  reply({ ...ackOf(packet), reasonCode: ReasonCode.UnspecifiedError, ...properties });
 }
 
 function settle(client: ClientHandler): void {
