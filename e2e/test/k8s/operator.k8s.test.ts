@@ -156,6 +156,9 @@ describe('a cluster from the minimal sample', () => {
     const pod = (await get('deployment', 'demo-proxy')).spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    // The API server takes the downward-API GOMAXPROCS as written (the default 500m request: one core).
+    const shard = (await get('statefulset', 'demo-shard-0')).spec.template.spec.containers[0];
+    expect(shard.env).toContainEqual({ name: 'GOMAXPROCS', valueFrom: { resourceFieldRef: { containerName: 'nats', resource: 'requests.cpu', divisor: '1' } } });
   });
 
   it('publishes a ring the proxies accept: three shards with their nats URLs', async () => {

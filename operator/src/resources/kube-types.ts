@@ -7,6 +7,7 @@ export type Plain<T> = T extends Date ? string : T extends readonly (infer U)[] 
 
 export type V1ConfigMap = Plain<k8s.V1ConfigMap>;
 export type V1Container = Plain<k8s.V1Container>;
+export type V1EnvVar = Plain<k8s.V1EnvVar>;
 export type V1Deployment = Plain<k8s.V1Deployment>;
 export type V1ObjectMeta = Plain<k8s.V1ObjectMeta>;
 export type V1OwnerReference = Plain<k8s.V1OwnerReference>;

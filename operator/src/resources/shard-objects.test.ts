@@ -130,6 +130,25 @@ describe('shard workload', () => {
   });
 });
 
+describe('GOMAXPROCS of the shard container', () => {
+  const env = (resources?: object): unknown =>
+    buildShardStatefulSet(resolvedCluster(resources === undefined ? {} : { shards: { resources } }), 0).spec!.template.spec!.containers[0]!.env;
+  const fromField = (resource: string): object => ({ name: 'GOMAXPROCS', valueFrom: { resourceFieldRef: { containerName: 'nats', resource, divisor: '1' } } });
+  const podName = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
+
+  it('follows the CPU request, rounded up to whole cores, when there is no limit (the default 500m gives 1)', () => {
+    expect(env()).toEqual([podName, fromField('requests.cpu')]);
+  });
+
+  it('follows the CPU limit when there is one', () => {
+    expect(env({ requests: { cpu: '500m' }, limits: { cpu: '2', memory: '2Gi' } })).toEqual([podName, fromField('limits.cpu')]);
+  });
+
+  it('is left to the Go runtime when the spec names no CPU', () => {
+    expect(env({ requests: { memory: '1Gi' }, limits: { memory: '2Gi' } })).toEqual([podName]);
+  });
+});
+
 describe('shardIndexes', () => {
   const ring = (ids: string[], previous?: string[]): ReturnType<typeof JSON.parse> => ({
     version: 2,

@@ -4,7 +4,7 @@ import type { V1Service, V1StatefulSet } from './kube-types.js';
 import { createHash } from 'node:crypto';
 import { selectorLabels } from './labels.js';
 import { CONFIG_HASH_ANNOTATION, NATS_CONFIG_KEY, shardName } from './names.js';
-import { placement, resources } from './pod-placement.js';
+import { goMaxProcs, placement, resources } from './pod-placement.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.js';
 import { childMeta, type ResolvedCluster } from './resolved-cluster.js';
 import { NATS_CONFIG_DIR, NATS_DATA_DIR, NatsPort, renderNatsConfig } from './shard-config.js';
@@ -59,7 +59,7 @@ export function buildShardStatefulSet(cluster: ResolvedCluster, index: number): 
               image: shards.image ?? cluster.images.nats,
               imagePullPolicy: 'IfNotPresent',
               args: ['--config', `${NATS_CONFIG_DIR}/${NATS_CONFIG_KEY}`],
-              env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, ...goMaxProcs('nats', shards.resources)],
               ports: [
                 { name: 'client', containerPort: NatsPort.client, protocol: 'TCP' },
                 { name: 'cluster', containerPort: NatsPort.cluster, protocol: 'TCP' },
