@@ -21,23 +21,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { FleetConfig } from '../e2e/src/fleet/fleet-config.js';
 import { startFleet } from '../e2e/src/fleet/fleet.js';
 import { freeFleetPorts } from '../e2e/src/fleet/free-ports.js';
 import type { Fleet } from '../e2e/src/fleet/fleet.js';
 import { Publisher } from './lib/publisher.js';
 import { RawMqttClient } from './lib/raw-mqtt.js';
-import type { Delivery, LoadQoS } from './lib/raw-mqtt.js';
+import type { LoadQoS } from './lib/raw-mqtt.js';
 import { FleetProbe } from './lib/fleet-probe.js';
+import { PairTracker } from './lib/pair-tracker.js';
 import { writeProfilingMain } from './lib/profiling-main.js';
 import { cpuReport, selfAndAncestors } from './lib/proc-stats.js';
 import { diffSeries, histogramDelta } from './lib/prom-text.js';
-import { Samples, round, sum } from './lib/samples.js';
+import { round, sum } from './lib/samples.js';
 import { parseOptions, type Options } from './lib/throughput-options.js';
 import { machineInfo, markdown, notes, writeResults, type ScenarioResult, type ShardCounters } from './lib/throughput-report.js';
 
-const STALL_MS = 3_000; // the drain ends when nothing arrived for this long
 const SETTLE_MS = 30_000; // longest wait for the previous scenario's backlog (FleetProbe.settle)
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -51,60 +50,6 @@ interface Scenario {
   readonly qos: LoadQoS;
   /** Messages per second per publisher; absent = as fast as possible. */
   readonly ratePerPair?: number;
-}
-
-/** Per pair: the sequence range sent in the interval and what the subscriber received of it. */
-class PairTracker {
-  readonly startSeq: number[];
-  readonly endSeq: number[];
-  private readonly inRange: number[];
-  private readonly lastSeq: number[];
-  outOfOrder = 0;
-  deliveredInInterval = 0;
-  measuring = false;
-  readonly latency = new Samples();
-  readonly pubackLatency = new Samples();
-
-  constructor(pairs: number) {
-    this.startSeq = new Array<number>(pairs).fill(Number.POSITIVE_INFINITY);
-    this.endSeq = new Array<number>(pairs).fill(Number.POSITIVE_INFINITY);
-    this.inRange = new Array<number>(pairs).fill(0);
-    this.lastSeq = new Array<number>(pairs).fill(-1);
-  }
-
-  delivered(pair: number, d: Delivery): void {
-    if (d.seq <= (this.lastSeq[pair] ?? -1)) this.outOfOrder++;
-    this.lastSeq[pair] = d.seq;
-    if (d.seq >= (this.startSeq[pair] ?? 0) && d.seq < (this.endSeq[pair] ?? 0)) this.inRange[pair] = (this.inRange[pair] ?? 0) + 1;
-    if (this.measuring) {
-      this.deliveredInInterval++;
-      this.latency.add(performance.now() - d.sentAtMs);
-    }
-  }
-
-  get expected(): number {
-    return sum(this.endSeq.map((end, i) => end - (this.startSeq[i] ?? 0)));
-  }
-
-  get received(): number {
-    return sum(this.inRange);
-  }
-
-  /** Waits until every message of the interval arrived, nothing arrived for STALL_MS, or `limitMs`. */
-  async drain(limitMs: number): Promise<{ seconds: number; endedBy: 'complete' | 'stall' | 'timeout' }> {
-    const started = performance.now();
-    let seen = -1;
-    let lastProgress = started;
-    for (;;) {
-      const now = performance.now();
-      const got = this.received;
-      if (got >= this.expected) return { seconds: round((now - started) / 1000), endedBy: 'complete' };
-      if (got !== seen) [seen, lastProgress] = [got, now];
-      if (now - started > limitMs) return { seconds: round((now - started) / 1000), endedBy: 'timeout' };
-      if (now - lastProgress > STALL_MS) return { seconds: round((now - started) / 1000), endedBy: 'stall' };
-      await sleep(50);
-    }
-  }
 }
 
 const live = new Set<RawMqttClient>();

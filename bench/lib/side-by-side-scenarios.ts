@@ -5,11 +5,11 @@ import { performance } from 'node:perf_hooks';
 import { drive as connectLoops } from './connect-loop.js';
 import { runFlow, type FlowResult, type FlowSpec } from './flow.js';
 import { IdlePool } from './idle-pool.js';
-import { procRssMiB } from './proc-stats.js';
+import { rssBackTo, settledRss, sumRssMiB } from './process-rss.js';
 import { waitForQuietMachine, type QuietReport } from './quiet-machine.js';
 import { ResourceMeter, type ResourceReport } from './resource-meter.js';
 import { replay, type ReplayResult } from './replay.js';
-import { Samples, round, sum, type Percentiles } from './samples.js';
+import { Samples, round, type Percentiles } from './samples.js';
 import type { Target } from './targets.js';
 
 export interface BenchSettings {
@@ -59,24 +59,6 @@ export interface IdleResult {
    * when V8's memory reducer runs a full GC (tens of seconds after the allocations stop: ~50 s in one run here).
    */
   settled?: { seconds: number; rssMiB: number; kibPerConnection: number };
-}
-
-/** Samples the RSS of `pids` every second for at most `maxMs`, until it fell 10 % and `quietMs` brought no new low. */
-async function settledRss(pids: ReadonlyMap<string, number>, quietMs: number, maxMs: number): Promise<{ seconds: number; rssMiB: number }> {
-  const started = performance.now();
-  const first = sumRssMiB(pids);
-  let lowest = first;
-  let lowestAt = started;
-  const settled = (): boolean => lowest < first * 0.9 && performance.now() - lowestAt >= quietMs;
-  while (!settled() && performance.now() - started < maxMs) {
-    await new Promise((done) => setTimeout(done, 1_000));
-    const rss = sumRssMiB(pids);
-    if (rss < lowest) {
-      lowest = rss;
-      lowestAt = performance.now();
-    }
-  }
-  return { seconds: round((lowestAt - started) / 1000, 1), rssMiB: lowest };
 }
 
 export interface ConnectResult {
@@ -192,8 +174,6 @@ const fanOut: ScenarioDefinition['run'] = (target, settings) => {
   });
 };
 
-const sumRssMiB = (pids: ReadonlyMap<string, number>): number => sum([...pids.values()].map((pid) => procRssMiB(pid) ?? 0));
-
 const idle: ScenarioDefinition['run'] = async (target, settings) => {
   const { settledBeforeSeconds, quietBefore } = await settleBefore(target);
   const meter = new ResourceMeter(target.pids).watchRss();
@@ -243,14 +223,6 @@ const idle: ScenarioDefinition['run'] = async (target, settings) => {
     await rssBackTo(target.connectionPids, holdersBefore * 1.25, settings.quick ? 5_000 : 45_000);
   }
 };
-
-/** Waits (polling every second, at most `maxMs`) until the RSS of `pids` is at most `ceilingMiB`. */
-async function rssBackTo(pids: ReadonlyMap<string, number>, ceilingMiB: number, maxMs: number): Promise<void> {
-  const started = performance.now();
-  while (sumRssMiB(pids) > ceilingMiB && performance.now() - started < maxMs) {
-    await new Promise((done) => setTimeout(done, 1_000));
-  }
-}
 
 const connectRate: ScenarioDefinition['run'] = async (target, settings) => {
   const { settledBeforeSeconds, quietBefore } = await settleBefore(target);

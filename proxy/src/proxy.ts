@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { loadListenerSecurity, type ListenerSecurities } from './auth/listener-securities.js';
+import type { ListenerSecurities } from './auth/listener-securities.js';
 import type { ListenerSecurity } from './auth/listener-security.js';
 import { NatsBackend } from './backend/nats/nats-backend.js';
 import type { StreamOptions } from './backend/nats/streams.js';
@@ -26,20 +26,13 @@ import { DeadlineQueue } from './protocol/deadline-queue.js';
 import type { Admission, ProxyContext } from './protocol/context.js';
 import type { RingDocument } from './routing/ring-document.js';
 import { RoutingTable } from './routing/routing-table.js';
-import { TcpListener } from './server/tcp-listener.js';
-import { TlsCredentials } from './server/tls-credentials.js';
-import { TlsListener } from './server/tls-listener.js';
-import { WebSocketListener } from './server/ws-listener.js';
+import { startListeners, type AcceptStream, type ListenerPorts } from './server/listeners.js';
 import { ExpiryPoller } from './sessions/expiry-poller.js';
 import { createSessionBackend, memoryBackend, type SessionBackend } from './sessions/session-backend.js';
 import type { SessionStore } from './sessions/session-store.js';
 
 /** The ports the proxy bound (useful when the configuration asked for port 0). */
-export interface BoundPorts {
-  readonly mqtt?: number;
-  /** MQTT over TLS. */
-  readonly tls?: number;
-  readonly websocket?: number;
+export interface BoundPorts extends ListenerPorts {
   readonly http: number;
 }
 
@@ -252,47 +245,11 @@ export class ShoalProxy {
 
   private async startListeners(): Promise<void> {
     const { config, log } = this.deps;
-    const { mqtt, websocket, tls } = config.listeners;
-    const securities = await loadListenerSecurity(config, log);
-    this.securities = securities;
-    const onHandshakeError =
-      (listener: 'tls' | 'wss') =>
-      (reason: string, remote: string): void => {
-        this.metrics.tlsHandshakeFailed(listener, reason);
-        log.debug({ listener, reason, remote }, 'TLS handshake failed');
-      };
-    if (mqtt !== undefined) {
-      const security = securities.of('mqtt');
-      const tcp = new TcpListener({ ...mqtt, onSocket: (socket, remote) => this.accept(socket, remote, undefined, security) });
-      this.listeners.push(tcp);
-      this.ports = { ...this.ports, mqtt: await tcp.listen() };
-    }
-    if (tls !== undefined) {
-      const credentials = await TlsCredentials.load({ settings: tls, log });
-      const listener = new TlsListener({
-        host: tls.host,
-        port: tls.port,
-        settings: tls,
-        credentials,
-        onSocket: (socket, remote, identity) => this.accept(socket, remote, identity, securities.of('tls')),
-        onHandshakeError: onHandshakeError('tls'),
-      });
-      this.listeners.push(listener);
-      this.ports = { ...this.ports, tls: await listener.listen() };
-    }
-    if (websocket !== undefined) {
-      const { tls: wssSettings, ...plain } = websocket;
-      const wssTls = wssSettings === undefined ? undefined : { settings: wssSettings, credentials: await TlsCredentials.load({ settings: wssSettings, log }) };
-      const ws = new WebSocketListener({
-        ...plain,
-        ...(wssTls === undefined ? {} : { tls: wssTls }),
-        maxPayloadBytes: config.limits.maxPacketSizeBytes,
-        onStream: (stream, remote, identity) => this.accept(stream, remote, identity, securities.of('websocket')),
-        onHandshakeError: onHandshakeError('wss'),
-      });
-      this.listeners.push(ws);
-      this.ports = { ...this.ports, websocket: await ws.listen() };
-    }
+    const accept: AcceptStream = (stream, remote, identity, security) => this.accept(stream, remote, identity, security);
+    const started = await startListeners(config, log, this.metrics, accept);
+    this.securities = started.securities;
+    this.listeners.push(...started.listeners);
+    this.ports = { ...this.ports, ...started.ports };
   }
 
   private accept(stream: Duplex, remoteAddress: string, peerIdentity?: PeerIdentity, security?: ListenerSecurity): void {

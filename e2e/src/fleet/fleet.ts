@@ -5,7 +5,7 @@
 //
 // State directory layout (reused by the next start):
 //   ring.json  proxy-<i>.json  redis/  shard-<i>/ (JetStream store)  shard-<i>.conf  logs/*.log
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpReady, startProcess } from '../processes/child-process.js';
@@ -15,30 +15,16 @@ import { startRedisServer } from '../processes/redis-server.js';
 import type { RunningRedisServer } from '../processes/redis-server.js';
 import type { FleetConfig } from './fleet-config.js';
 import { assertPortsFree } from './free-ports.js';
-import { removeShardStores, shardUrls, startShardGroup, type ShardGroup } from './shard-group.js';
+import { ensureRing, writeFileAtomic, type RingFileDocument } from './ring-file.js';
+import { removeShardStores, startShardGroup, type ShardGroup } from './shard-group.js';
 import { slotControls } from './slot-controls.js';
+
+export { buildFleetRing, writeFileAtomic, type RingFileDocument, type RingShard } from './ring-file.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** `<repo>/proxy/dist/main.js`, built by `make build`. */
 export const DEFAULT_PROXY_MAIN = join(REPO_ROOT, 'proxy', 'dist', 'main.js');
-
-/** One shard of `ring.json` (see proxy/src/routing/ring-document.ts and docs/ring.md). */
-export interface RingShard {
-  readonly id: string;
-  readonly urls: readonly string[];
-  readonly weight: number;
-}
-
-/** The ring document as written to `ring.json`; `previous` and `transitionUntil` only during a change. */
-export interface RingFileDocument {
-  readonly version: number;
-  readonly vnodes: number;
-  readonly shardKeyLevels: number;
-  readonly shards: readonly RingShard[];
-  readonly previous?: Omit<RingFileDocument, 'previous' | 'transitionUntil'>;
-  readonly transitionUntil?: string;
-}
 
 export interface FleetOptions {
   /** The proxy entry point. @default DEFAULT_PROXY_MAIN */
@@ -112,20 +98,6 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-/** The ring `make up` writes: shard `i` is `shard-<i>` at `nats://127.0.0.1:<SHOAL_NATS_PORT + i>`. */
-export function buildFleetRing(config: FleetConfig, version: number): RingFileDocument {
-  return {
-    version,
-    vnodes: 1024,
-    shardKeyLevels: 0,
-    shards: Array.from({ length: config.shards }, (_, i) => ({
-      id: `shard-${i}`,
-      urls: shardUrls(config, i),
-      weight: 1,
-    })),
-  };
-}
-
 /** The configuration document of proxy `i` (validated by the proxy against proxy/src/config/schema.ts). */
 export function buildProxyConfig(config: FleetConfig, i: number, ringFile: string, auth?: ProxyAuthOption): Record<string, unknown> {
   const chain = auth === undefined ? {} : { auth: auth.listenerChain };
@@ -140,33 +112,6 @@ export function buildProxyConfig(config: FleetConfig, i: number, ringFile: strin
     sessions: { store: 'redis', url: `redis://127.0.0.1:${config.redisPort}` },
     ...(config.shardReplicas === 3 ? { nats: { streamReplicas: 3 } } : {}),
   };
-}
-
-/** Writes a file so that readers see the old or the new content, never a part. */
-export function writeFileAtomic(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
-}
-
-function readRing(file: string): RingFileDocument | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as RingFileDocument;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Keeps the ring of a previous start when it still describes this fleet; else writes a newer version. */
-function ensureRing(config: FleetConfig, file: string): void {
-  const existing = readRing(file);
-  const version = typeof existing?.version === 'number' ? existing.version : 0;
-  const wanted = buildFleetRing(config, Math.max(version, 1));
-  if (existing !== undefined && JSON.stringify({ ...existing, version: wanted.version }) === JSON.stringify(wanted)) {
-    return;
-  }
-  writeFileAtomic(file, `${JSON.stringify({ ...wanted, version: version + 1 }, null, 2)}\n`);
 }
 
 /** Awaits every start; if one fails, stops those that started and rethrows the first failure. */

@@ -1,7 +1,6 @@
 import type { Packet } from 'mqtt-packet';
 import type { ClientAccess } from '../auth/acl.js';
 import { BackendUnavailableError, ProtocolError } from '../errors.js';
-import { StaleSessionError } from '../sessions/session-errors.js';
 import type { SessionCursors } from '../sessions/session-store.js';
 import type { RegisteredClient } from './client-registry.js';
 import type { Connection, ConnectionEvents } from './connection.js';
@@ -11,9 +10,10 @@ import type { ProxyContext } from './context.js';
 import { dispatchPacket } from './handlers/dispatch.js';
 import { OrderedReplies } from './ordered-replies.js';
 import { ReasonCode, toConnackReturnCode, type ReasonCode as ReasonCodeValue } from './reason-codes.js';
+import { leaveSession } from './session-end.js';
 import type { Session } from './session.js';
 import { NO_INBOUND_ALIASES, type InboundTopicAliases } from './topic-aliases.js';
-import { willMessage, type Will } from './will.js';
+import type { Will } from './will.js';
 
 /** Where a client connection is in its life. */
 export type ClientState = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
@@ -250,69 +250,6 @@ export class ClientHandler implements RegisteredClient, CursorSource, Connection
     }
     this.session?.detach();
     // [MQTT-3.1.2-8] DISCONNECT 0x00 removed the will; closed resolves once the will is left and the session stored
-    const will = this.will;
-    void (async () => {
-      if (will !== undefined) await this.leaveWill(will);
-      else if (this.willArmed) await this.dropArmedWill();
-      await this.storeSession();
-    })().finally(() => this.settleClosed());
-  }
-
-  /** A normal close: the will armed at CONNECT must not fire [MQTT-3.14.4-3]. */
-  private async dropArmedWill(): Promise<void> {
-    if (this.epoch === undefined) return;
-    try {
-      await this.ctx.sessions.cancelWill(this.clientId, this.epoch);
-    } catch (err: unknown) {
-      if (!(err instanceof StaleSessionError)) this.ctx.log.warn({ err, clientId: this.clientId }, 'armed will not dropped');
-    }
-  }
-
-  /**
-   * Publishes the will now, or leaves it in the session store's expiry index for its delay [MQTT-3.1.3-9]: any proxy
-   * publishes it when it is due, unless the session is resumed first (the store's `open` drops it then, or hands it
-   * back at once when a clean start ends the session). A newer connection that already took the session means no
-   * will; a store that cannot be reached means the will is published now rather than lost.
-   */
-  private async leaveWill(will: Will): Promise<void> {
-    const { sessions, router, clock, log } = this.ctx;
-    const sessionSeconds = this.persistent ? (this.session?.expiryIntervalSeconds ?? 0) : 0;
-    const delayMs = Math.min(will.delaySeconds, sessionSeconds) * 1000;
-    if (delayMs > 0 && this.epoch !== undefined) {
-      const nowMs = clock.now();
-      try {
-        await sessions.scheduleWill(this.clientId, this.epoch, nowMs + delayMs, will, nowMs);
-        return;
-      } catch (err: unknown) {
-        if (err instanceof StaleSessionError) {
-          log.debug({ clientId: this.clientId }, 'session taken over before its will was left; no will');
-          return;
-        }
-        log.warn({ err, clientId: this.clientId }, 'delayed will not stored; published now');
-      }
-    } else if (this.willArmed) {
-      await this.dropArmedWill(); // published here and now, not again by whoever resumes or ends the session
-    }
-    // not awaited: a takeover waits for `closed`, not for the shard to store the will
-    router.publish(willMessage(will, clock.now()), { messageId: this.ctx.nextMessageId() }).catch((err: unknown) => {
-      log.warn({ err, topic: will.message.topic }, 'will not published');
-    });
-  }
-
-  /**
-   * Leaves the session in the store as this connection ends it: saved with its expiry when it outlives the
-   * connection, deleted otherwise. A newer connection (anywhere in the fleet) holding a later epoch makes the
-   * write stale: that is a takeover, and the newer session stays as it is.
-   */
-  private async storeSession(): Promise<void> {
-    if (this.session === undefined || this.epoch === undefined) return;
-    const { sessions, clock, log } = this.ctx;
-    try {
-      if (this.persistent) await sessions.save(this.session.toRecord(this.conn.protocolVersion), this.epoch, clock.now());
-      else await sessions.delete(this.clientId, this.epoch);
-    } catch (err: unknown) {
-      if (err instanceof StaleSessionError) log.debug({ clientId: this.clientId }, 'session taken over; not stored');
-      else log.error({ err, clientId: this.clientId }, 'session not stored');
-    }
+    void leaveSession(this).finally(() => this.settleClosed());
   }
 }

@@ -7,7 +7,7 @@ import { FrameGuard } from './frame-guard.js';
 import { INITIAL_DECODER_SETTINGS, PacketDecoder, settingsAfterConnect } from './packet-decoder.js';
 import type { DecoderSettings } from './packet-decoder.js';
 import { asBuffer } from '../bytes.js';
-import { encodeAck, encodePublish } from './publish-encoder.js';
+import { encodeFastPath, encodePublish } from './publish-encoder.js';
 import type { OutboundPublish } from './publish-encoder.js';
 import { ReasonCode } from './reason-codes.js';
 import { SlowReadGuard } from './slow-read-guard.js';
@@ -121,7 +121,7 @@ export class Connection {
   /** Encodes and writes a packet. PUBLISHes above the client's maximum size are refused with 'too-large'. */
   send(packet: Packet): SendResult {
     if (this.closed || this.stream.destroyed) return 'closed';
-    const bytes = this.encodeFast(packet) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+    const bytes = encodeFastPath(packet, this.protocolVersion) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     if (packet.cmd === 'publish' && bytes.length > this.maxOutboundPacketBytes) return 'too-large';
     return this.write(bytes);
   }
@@ -141,23 +141,6 @@ export class Connection {
     this.corkUntilNextTick();
     this.stream.write(head);
     return this.write(asBuffer(payload));
-  }
-
-  /** The acknowledgements without properties and a v3 CONNACK, encoded without mqtt-packet; undefined for everything else. */
-  private encodeFast(packet: Packet): Buffer | undefined {
-    switch (packet.cmd) {
-      case 'puback':
-      case 'pubrec':
-      case 'pubcomp':
-      case 'pubrel':
-        if (packet.properties !== undefined || packet.messageId === undefined || 'dup' in packet) return undefined;
-        return encodeAck(packet.cmd, packet.messageId, packet.reasonCode, this.protocolVersion);
-      case 'connack': // v3.1.1 and v3.1: four bytes (v5 has properties)
-        if (this.protocolVersion === 5 || packet.returnCode === undefined) return undefined;
-        return Buffer.from([0x20, 0x02, packet.sessionPresent ? 1 : 0, packet.returnCode]);
-      default:
-        return undefined;
-    }
   }
 
   private write(bytes: Buffer): SendResult {

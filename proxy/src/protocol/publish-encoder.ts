@@ -1,11 +1,12 @@
+import type { Packet } from 'mqtt-packet';
 import type { ForwardedProperties, QoS, UserProperties } from '../backend/message.js';
 import { PublishPropertyId } from './publish-properties.js';
 
 /**
- * The encoding fast path of the data plane: outbound PUBLISH (v3/v5, with the properties PublishSender sets) and
- * PUBACK/PUBREC/PUBREL/PUBCOMP written straight into one Buffer, byte for byte what mqtt-packet's `generate`
- * makes of the same packet (the differential test, publish-codec.test.ts, compares them) without its chunk list,
- * cached number buffers, `debug` calls and final concat.
+ * The encoding fast path of the data plane: outbound PUBLISH (v3/v5, with the properties PublishSender sets),
+ * PUBACK/PUBREC/PUBREL/PUBCOMP and the v3 CONNACK written straight into one Buffer, byte for byte what mqtt-packet's
+ * `generate` makes of the same packet (the differential tests, publish-codec.test.ts and connack-encoding.test.ts,
+ * compare them) without its chunk list, cached number buffers, `debug` calls and final concat.
  */
 
 /** One outbound PUBLISH; PublishSender fills one of these per delivery (reused: encoding is synchronous). */
@@ -193,4 +194,29 @@ export function encodeAck(cmd: AckCommand, packetId: number, reasonCode: number 
     buffer[5] = 0;
   }
   return buffer;
+}
+
+/** A v3.1.1 or v3.1 CONNACK: four bytes (v5 has properties and goes through mqtt-packet). */
+export function encodeConnackV3(sessionPresent: boolean, returnCode: number): Buffer {
+  return Buffer.from([0x20, 0x02, sessionPresent ? 1 : 0, returnCode]);
+}
+
+/**
+ * The packets Connection.send writes without mqtt-packet: the acknowledgements without properties and a v3
+ * CONNACK; undefined for everything else.
+ */
+export function encodeFastPath(packet: Packet, protocolVersion: number): Buffer | undefined {
+  switch (packet.cmd) {
+    case 'puback':
+    case 'pubrec':
+    case 'pubcomp':
+    case 'pubrel':
+      if (packet.properties !== undefined || packet.messageId === undefined || 'dup' in packet) return undefined;
+      return encodeAck(packet.cmd, packet.messageId, packet.reasonCode, protocolVersion);
+    case 'connack':
+      if (protocolVersion === 5 || packet.returnCode === undefined) return undefined;
+      return encodeConnackV3(packet.sessionPresent, packet.returnCode);
+    default:
+      return undefined;
+  }
 }

@@ -8,8 +8,7 @@ import { BackendUnavailableError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import { systemClock } from '../../clock.js';
 import type { RoutingTable } from '../../routing/routing-table.js';
-import type { ShardSpec } from '../../routing/ring-document.js';
-import { filterToSubjects, topicToSubject } from '../../routing/subject-mapping.js';
+import { topicToSubject } from '../../routing/subject-mapping.js';
 import type { Message, QoS } from '../message.js';
 import type {
   DeliveryHandler,
@@ -21,12 +20,7 @@ import type {
 } from '../message-backend.js';
 import { InterestSet } from './interest-set.js';
 import { ShardWriter } from './shard-writer.js';
-import {
-  readRetainedMatching,
-  readRetainedSubject,
-  withDeadline,
-  type StoredRetained,
-} from './retained.js';
+import { readRetainedOnShards } from './retained-read.js';
 import type { NatsLog, ShardLink, ShardPool, ShardStateChange } from './shard-pool.js';
 import { StoredDelivery } from './stored-delivery.js';
 import { StreamKeeper } from './stream-keeper.js';
@@ -65,10 +59,6 @@ export interface NatsBackendOptions {
   readonly streamRetryMs?: number;
   /** Message expiry and latency figures. */
   readonly clock?: Clock;
-}
-
-function isWildcard(filter: string): boolean {
-  return filter.includes('+') || filter.includes('#');
 }
 
 /** MessageBackend on JetStream shards; see the module comment. */
@@ -229,44 +219,10 @@ export class NatsBackend implements MessageBackend {
     this.interests.remove(key);
   }
 
-  async readRetained(filter: string): Promise<readonly Message[]> {
-    const deadlineMs = this.clock.now() + (this.options.retainedReadTimeoutMs ?? this.options.publishTimeoutMs);
-    const skipDollar = filter.startsWith('+') || filter.startsWith('#'); // [MQTT-4.7.2-1]
-    const shards = this.table.subscriptionTargets(filter);
-    const perShard = await Promise.all(shards.map((shard) => this.readRetainedOn(shard, filter, deadlineMs)));
-    // During a ring transition a topic may be on two shards: keep the newest.
-    const newest = new Map<string, StoredRetained>();
-    for (const found of perShard.flat()) {
-      const seen = newest.get(found.message.topic);
-      if (seen === undefined || seen.storedAtMs < found.storedAtMs) newest.set(found.message.topic, found);
-    }
-    const now = this.clock.now();
-    return [...newest.values()]
-      .map((found) => found.message)
-      .filter((m) => !(skipDollar && m.topic.startsWith('$')))
-      .filter((m) => m.expiresAtMs === undefined || m.expiresAtMs > now); // [MQTT-3.3.2-5]
-  }
-
-  private async readRetainedOn(shard: ShardSpec, filter: string, deadlineMs: number): Promise<StoredRetained[]> {
-    const link = this.pool.stateOf(shard.id) === 'connected' ? this.pool.link(shard.id) : undefined;
-    const nowMs = (): number => this.clock.now();
-    try {
-      if (link === undefined) throw new Error(`shard is ${this.pool.stateOf(shard.id) ?? 'not in the ring'}`);
-      const jsm = await withDeadline(link.jsm(), deadlineMs, nowMs);
-      if (!isWildcard(filter)) {
-        return await withDeadline(readRetainedSubject(jsm, topicToSubject(filter)), deadlineMs, nowMs);
-      }
-      const lists = await Promise.all(
-        filterToSubjects(filter).map((subject) => readRetainedMatching(jsm, subject, deadlineMs, nowMs)),
-      );
-      return lists.flat();
-    } catch (error) {
-      throw new BackendUnavailableError(
-        `nats:${shard.id}`,
-        `reading retained messages from shard ${shard.id} failed: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+  /** The retained messages matching `filter` on the shards the table names for it (retained-read.ts). */
+  readRetained(filter: string): Promise<readonly Message[]> {
+    const timeoutMs = this.options.retainedReadTimeoutMs ?? this.options.publishTimeoutMs;
+    return readRetainedOnShards(this.pool, this.clock, this.table, filter, timeoutMs);
   }
 
   /** True when every shard of the current table is connected (and its streams exist, when ensuring them). */
