@@ -2,8 +2,8 @@
 // the live subject, QoS ≥ 1 into SHOAL_MSGS, which re-publishes them live with their sequence); each
 // interest is one NATS subscription per subject per shard the routing table names for its filter.
 //
-// [MQTT-4.7.2-1] is applied here, not by the caller: an interest whose filter starts with a wildcard
-// never receives (nor reads retained) topics beginning with `$`.
+// [MQTT-4.7.2-1] is applied in the backend, not by the caller: an interest whose filter starts with a wildcard
+// never receives (interest-set.ts) nor reads retained (retained-read.ts) topics beginning with `$`.
 import { BackendUnavailableError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import { systemClock } from '../../clock.js';
@@ -136,10 +136,9 @@ export class NatsBackend implements MessageBackend {
     for (const listener of [...this.readinessListeners]) listener(ready);
   }
 
-  /** See MessageBackend.publish; a topic NATS cannot carry throws the mapping's ProtocolError first. */
   /**
-   * Writes the message to its owning shard; settles when the shard stored it (QoS ≥ 1 or retained), at once
-   * otherwise. Not an async function: one `then` per stored message instead of an async frame and its awaits,
+   * See MessageBackend.publish: writes the message to its owning shard; settles when the shard stored it (QoS ≥ 1
+   * or retained), at once otherwise; a topic NATS cannot carry throws the mapping's ProtocolError first. Not an async function: one `then` per stored message instead of an async frame and its awaits,
    * on the path every QoS 1 PUBLISH takes.
    */
   publish(message: Message, options?: PublishOptions): Promise<void> {
