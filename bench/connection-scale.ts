@@ -21,9 +21,9 @@ import type { IdlePoolCounts } from './lib/idle-pool.js';
 import { procCpuSeconds, procRssMiB } from './lib/proc-stats.js';
 import { round, sum } from './lib/samples.js';
 import { machineInfo } from './lib/throughput-report.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 function option(args: readonly string[], flag: string, fallback: number): number {
   const at = args.indexOf(flag);

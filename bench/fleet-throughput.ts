@@ -36,12 +36,9 @@ import { diffSeries, histogramDelta } from './lib/prom-text.js';
 import { round, sum } from './lib/samples.js';
 import { parseOptions, type Options } from './lib/throughput-options.js';
 import { machineInfo, markdown, notes, writeResults, type ScenarioResult, type ShardCounters } from './lib/throughput-report.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SETTLE_MS = 30_000; // longest wait for the previous scenario's backlog (FleetProbe.settle)
-
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-// ------------------------------------------------------------------------------------------ the fleet
 
 // ------------------------------------------------------------------------------------------- scenarios
 

@@ -15,9 +15,9 @@ import { freeFleetPorts } from '../e2e/src/fleet/free-ports.js';
 import { IdlePool } from './lib/idle-pool.js';
 import { procRssMiB } from './lib/proc-stats.js';
 import { round } from './lib/samples.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** A snapshot is written in pieces; it is complete once the JSON document is closed. */
 function complete(file: string): boolean {

@@ -12,8 +12,8 @@ import { freeFleetPorts } from '../e2e/src/fleet/free-ports.js';
 import { IdlePool } from './lib/idle-pool.js';
 import { procRssMiB } from './lib/proc-stats.js';
 import { round } from './lib/samples.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(name);
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;

@@ -6,10 +6,10 @@ import { httpGet } from '../../e2e/src/processes/child-process.js';
 import { allProcesses, machineCpu, procCpuSeconds, procRssMiB, type CpuSnapshot } from './proc-stats.js';
 import { parseMetrics, type Series } from './prom-text.js';
 import { round, sum } from './samples.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SCRAPE_TIMEOUT_MS = 20_000; // a saturated proxy answers /metrics late
 const SETTLE_MS = 30_000; // longest wait for the previous scenario's backlog
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 export async function fetchJson(url: string): Promise<Record<string, unknown>> {
   try {

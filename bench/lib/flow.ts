@@ -14,9 +14,9 @@ import { RawMqttClient } from './raw-mqtt.js';
 import type { Delivery, LoadQoS } from './raw-mqtt.js';
 import { Samples, round, sum, type Percentiles } from './samples.js';
 import type { Endpoint } from './targets.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const STALL_MS = 3_000;
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 export interface FlowSpec {
   readonly qos: LoadQoS;

@@ -4,10 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Delivery } from './raw-mqtt.js';
 import { Samples, round, sum } from './samples.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const STALL_MS = 3_000; // the drain ends when nothing arrived for this long
 
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** Per pair: the sequence range sent in the interval and what the subscriber received of it. */
 export class PairTracker {

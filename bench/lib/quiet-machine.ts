@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { machineCpu } from './proc-stats.js';
 import { round } from './samples.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface QuietOptions {
   /** Quiet = at most this many cores busy over one window (the whole machine, every process). Default 0.2. */
@@ -23,7 +24,6 @@ export interface QuietReport {
   readonly quiet: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** Busy cores over each window until one is quiet or `maxWaitMs` passed. */
 export async function waitForQuietMachine(options: QuietOptions = {}): Promise<QuietReport> {
