@@ -138,8 +138,9 @@ export class NatsBackend implements MessageBackend {
 
   /**
    * See MessageBackend.publish: writes the message to its owning shard; settles when the shard stored it (QoS ≥ 1
-   * or retained), at once otherwise; a topic NATS cannot carry throws the mapping's ProtocolError first. Not an async function: one `then` per stored message instead of an async frame and its awaits,
-   * on the path every QoS 1 PUBLISH takes.
+   * or retained), at once otherwise; a topic NATS cannot carry throws the mapping's ProtocolError first. Not an
+   * async function: one `then` per stored message instead of an async frame and its awaits, on the path every QoS 1
+   * PUBLISH takes.
    */
   publish(message: Message, options?: PublishOptions): Promise<void> {
     const shard = this.table.publishTarget(message.topic);
