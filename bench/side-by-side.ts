@@ -70,6 +70,7 @@ function checked(options: Options): Options {
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   if (options.seconds !== undefined && !(options.seconds >= 1 && options.seconds <= 600)) throw new Error('--seconds must be in 1..600');
   if (options.halfRate !== undefined && !(options.halfRate > 0)) throw new Error('--half-rate must be a positive rate in msg/s');
+  if (options.only?.includes('pairs-qos1-slo') === true && !options.only.includes('pairs-qos1')) throw new Error('--only pairs-qos1-slo needs pairs-qos1 as well: it searches below the rate that one measures');
   return options;
 }
 
@@ -92,6 +93,9 @@ function settingsFor(options: Options): BenchSettings {
     replayMessages: q ? 1_000 : 10_000,
     replayStallMs: q ? 3_000 : 10_000,
     idleSettleMs: q ? 1_000 : 3_000,
+    sloBoundMs: 10,
+    sloProbes: q ? 3 : 5,
+    sloSeconds: q ? 2 : 5,
     runId: `r${Date.now().toString(36)}`,
     ...(options.halfRate === undefined ? {} : { halfRatePerSecond: options.halfRate }),
   };

@@ -112,6 +112,16 @@ function replayTable(results: ReadonlyMap<string, SystemResult>): string[] {
     }));
 }
 
+function sloTable(results: ReadonlyMap<string, SystemResult>): string[] {
+  return table('QoS 1 pairs: the highest paced rate within the PUBACK p99 bound', ['system', 'p99 bound (ms)', 'full-speed msg/s (pairs-qos1)', 'highest rate within the bound (msg/s)', 'share of full speed', 'probes: rate → PUBACK p99 ms (published/s), met'],
+    [...results.values()].map((r) => {
+      const o = r.slo;
+      const share = o?.highestMetPerSecond === undefined || o.ceilingPerSecond === 0 ? undefined : `${Math.round((100 * o.highestMetPerSecond) / o.ceilingPerSecond)} %`;
+      const probes = o?.probes.map((p) => `${p.ratePerSecond} → ${cell(p.pubackP99Ms)} (${p.publishedPerSecond}) ${p.met ? 'yes' : 'no'}`).join('; ');
+      return [r.system, cell(o?.boundMs), cell(o?.ceilingPerSecond), cell(o?.highestMetPerSecond ?? (o === undefined ? undefined : 'none')), cell(share), cell(probes ?? r.skipped)];
+    }));
+}
+
 export function summaryMarkdown(scenarios: readonly ScenarioDefinition[], results: ResultsByScenario, header: { date: string; command: string; machine: string; quick: boolean }): string {
   const lines: string[] = [
     `# Side-by-side benchmark, ${header.date}${header.quick ? ' (BENCH_QUICK=1: short intervals, small counts)' : ''}`,
@@ -132,7 +142,7 @@ export function summaryMarkdown(scenarios: readonly ScenarioDefinition[], result
     const r = results.get(s.name);
     if (r !== undefined && [...r.values()].some((x) => x.flow !== undefined)) lines.push(...flowTable(s.name, r));
   }
-  const sections: [string, (r: ReadonlyMap<string, SystemResult>) => string[]][] = [['idle-connections', idleTable], ['connect-rate', connectTable], ['reconnect-replay', replayTable]];
+  const sections: [string, (r: ReadonlyMap<string, SystemResult>) => string[]][] = [['pairs-qos1-slo', sloTable], ['idle-connections', idleTable], ['connect-rate', connectTable], ['reconnect-replay', replayTable]];
   for (const [name, render] of sections) {
     const r = results.get(name);
     if (r !== undefined) lines.push(...render(r));

@@ -1,15 +1,19 @@
 // The scenarios of the side-by-side benchmark, each run against one system (bench/lib/targets.ts) with the
-// same load generator: publish/subscribe flows (1:1 pairs at QoS 0 and 1, QoS 1 at half the rate, fan-in,
-// fan-out), idle connections, CONNECT rate with persistent sessions, and persistent-session replay.
+// same load generator: publish/subscribe flows (1:1 pairs at QoS 0 and 1, QoS 1 at half the rate and at the
+// highest rate within a p99 bound, fan-in, fan-out), idle connections, CONNECT rate with persistent sessions, and
+// persistent-session replay.
 import { performance } from 'node:perf_hooks';
 import { drive as connectLoops } from './connect-loop.js';
-import { runFlow, type FlowResult, type FlowSpec } from './flow.js';
+import type { FlowResult } from './flow.js';
+import { flowSpec, measureFlow, settleBefore, topicsOf } from './flow-measure.js';
 import { IdlePool } from './idle-pool.js';
 import { rssBackTo, settledRss, sumRssMiB } from './process-rss.js';
-import { waitForQuietMachine, type QuietReport } from './quiet-machine.js';
+import type { QuietReport } from './quiet-machine.js';
 import { ResourceMeter, type ResourceReport } from './resource-meter.js';
 import { replay, type ReplayResult } from './replay.js';
 import { Samples, round, type Percentiles } from './samples.js';
+import { sloSearch } from './slo-scenario.js';
+import type { SloResult } from './slo-search.js';
 import type { Target } from './targets.js';
 
 export interface BenchSettings {
@@ -33,6 +37,10 @@ export interface BenchSettings {
   readonly idleSettleMs: number;
   /** `--half-rate`: the half-rate scenario's rate (msg/s) instead of half of this run's QoS 1 rate. */
   readonly halfRatePerSecond?: number;
+  /** pairs-qos1-slo: the PUBACK p99 bound (ms), the probes of the search and each probe's measured seconds. */
+  readonly sloBoundMs: number;
+  readonly sloProbes: number;
+  readonly sloSeconds: number;
   readonly runId: string;
 }
 
@@ -82,6 +90,8 @@ export interface SystemResult {
   idle?: IdleResult;
   connect?: ConnectResult;
   replay?: ReplayResult;
+  /** pairs-qos1-slo: the highest paced rate within the p99 bound, and every probe. */
+  slo?: SloResult;
   skipped?: string;
 }
 
@@ -90,44 +100,6 @@ export interface ScenarioDefinition {
   readonly title: string;
   /** Runs on one system; `previous` holds this run's earlier results (the half-rate scenario reads the QoS 1 one). */
   run(target: Target, settings: BenchSettings, previous: ReadonlyMap<string, ReadonlyMap<string, SystemResult>>): Promise<SystemResult>;
-}
-
-/** The system's own backlog drained (Target.settle), then the whole machine quiet. */
-async function settleBefore(target: Target): Promise<{ settledBeforeSeconds: number; quietBefore: QuietReport }> {
-  const settledBeforeSeconds = await target.settle();
-  return { settledBeforeSeconds, quietBefore: await waitForQuietMachine() };
-}
-
-const topicsOf = (prefix: string, count: number, runId: string): string[] => Array.from({ length: count }, (_, i) => `bench/${runId}/${prefix}/${i}`);
-
-function flowSpec(target: Target, settings: BenchSettings, name: string, shape: Pick<FlowSpec, 'qos' | 'publishers' | 'subscribers'> & { e2eWindow?: number; ratePerPublisher?: number }): FlowSpec {
-  return {
-    payloadBytes: settings.payloadBytes,
-    window: settings.window,
-    e2eWindow: shape.e2eWindow ?? settings.e2eWindow,
-    warmupSeconds: settings.warmupSeconds,
-    seconds: settings.seconds,
-    drainSeconds: settings.drainSeconds,
-    clientIdPrefix: `${settings.runId}-${target.name}-${name}`,
-    ...shape,
-  };
-}
-
-async function measureFlow(target: Target, spec: FlowSpec): Promise<SystemResult> {
-  const { settledBeforeSeconds, quietBefore } = await settleBefore(target);
-  const meter = new ResourceMeter(target.pids).watchRss();
-  let resources: ResourceReport | undefined;
-  const flow = await runFlow(spec, () => meter.start(), () => (resources = meter.stop()));
-  const report = resources ?? meter.stop();
-  const delivered = flow.deliveredPerSecond * flow.intervalSeconds;
-  return {
-    system: target.name,
-    settledBeforeSeconds,
-    quietBefore,
-    resources: report,
-    ...(delivered > 0 ? { cpuSecondsPer100k: round((report.systemCpuSeconds * 1e5) / delivered, 3) } : {}),
-    flow,
-  };
 }
 
 const pairs = (qos: 0 | 1): ScenarioDefinition['run'] => (target, settings) => {
@@ -268,6 +240,7 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   { name: 'pairs-qos0', title: '1:1 pairs, QoS 0 (Shoal: publisher and subscriber on different proxies)', run: pairs(0) },
   { name: 'pairs-qos1', title: '1:1 pairs, QoS 1 (Shoal: PUBACK after the JetStream ack)', run: pairs(1) },
   { name: 'pairs-qos1-half-rate', title: '1:1 pairs, QoS 1, paced at half of each system’s own QoS 1 rate', run: halfRate },
+  { name: 'pairs-qos1-slo', title: '1:1 pairs, QoS 1: the highest paced rate with PUBACK p99 within the bound (a bisection below each system’s QoS 1 rate)', run: sloSearch },
   { name: 'fan-in', title: 'fan-in, QoS 0: many publishers → one wildcard subscriber', run: fanIn },
   { name: 'fan-out', title: 'fan-out, QoS 0: one topic → many subscribers', run: fanOut },
   { name: 'connect-rate', title: 'CONNECT rate with persistent sessions (one endpoint)', run: connectRate },
